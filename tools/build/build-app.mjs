@@ -1,0 +1,27 @@
+// Bundles one deployable (its src/main.ts plus the workspace libs it imports) into
+// dist/<projectRoot>/main.js. Third-party packages stay external: the container image
+// installs them with `npm ci --omit=dev`, so native/optional deps resolve as usual.
+import { build } from 'esbuild';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+const projectRoot = process.argv[2];
+if (!projectRoot) {
+  console.error('usage: build-app.mjs <projectRoot>');
+  process.exit(2);
+}
+const rootPkg = JSON.parse(readFileSync('package.json', 'utf8'));
+const external = [...Object.keys(rootPkg.dependencies ?? {}), ...Object.keys(rootPkg.devDependencies ?? {})];
+
+await build({
+  entryPoints: [path.join(projectRoot, 'src/main.ts')],
+  outfile: path.join('dist', projectRoot, 'main.js'),
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: true,
+  external,
+  logLevel: 'warning',
+});
+console.log(`built dist/${projectRoot}/main.js`);
