@@ -1,0 +1,22 @@
+/** Public API of the configuration module (the app imports only from here). */
+export { ConfigError } from './config-error';
+export { loadServerConfig, readServerConfigFile, SERVER_CONFIG_SECTIONS } from './server-config';
+export { placeholderSecretProblems, isPlaceholderSecret } from './placeholder-secrets';
+export type { BackendEntryConfig, LoadedServerConfig, ServerConfig } from './server-config-types';
+export { parseIni, getIniString } from './ini-parser';
+export type { ParsedIni, IniSection, IniOption } from './ini-parser';
+export { substituteEnv, usesEnvSubstitution } from './env-substitution';
+export * from './sections/http-section';
+export * from './sections/app-section';
+export * from './sections/sessions-section';
+export * from './sections/clients-section';
+export * from './sections/backend-section';
+export * from './sections/backend-entry-section';
+export * from './sections/nats-section';
+export * from './sections/mcu-section';
+export * from './sections/turn-section';
+export * from './sections/geoip-section';
+export * from './sections/stats-section';
+export * from './sections/etcd-section';
+export * from './sections/grpc-section';
+export * from './sections/federation-section';
