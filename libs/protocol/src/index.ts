@@ -71,3 +71,101 @@ export type {
   DialoutStatusPayload,
   DialoutStatusId,
 } from './signaling/internal-client-message';
+
+// Server → client (websocket)
+export { ServerMessageSchema, parseServerMessage } from './signaling/server-message';
+export type { ServerMessage, ServerMessageType } from './signaling/server-message';
+export { FeatureListSchema, WelcomePayloadSchema, WelcomeServerMessageSchema } from './signaling/welcome-server-message';
+export type { WelcomePayload, WelcomeServerMessage } from './signaling/welcome-server-message';
+export { HelloServerPayloadSchema, HelloServerMessageSchema } from './signaling/hello-server-message';
+export type { HelloServerPayload, HelloServerMessage } from './signaling/hello-server-message';
+export { ByeReason, ByeServerPayloadSchema, ByeServerMessageSchema } from './signaling/bye-server-message';
+export type { ByeServerMessage } from './signaling/bye-server-message';
+export { ErrorPayloadSchema, ErrorServerMessageSchema } from './signaling/error-server-message';
+export type { ErrorServerMessage } from './signaling/error-server-message';
+export {
+  RoomBandwidthSchema,
+  RoomServerPayloadSchema,
+  RoomServerMessageSchema,
+  AlreadyJoinedDetailsSchema,
+} from './signaling/room-server-message';
+export type { RoomServerPayload, RoomServerMessage, AlreadyJoinedDetails } from './signaling/room-server-message';
+export {
+  MessageSenderSchema,
+  MessageRecipientSchema,
+  MessageServerPayloadSchema,
+  MessageServerMessageSchema,
+  ControlServerMessageSchema,
+} from './signaling/message-server-message';
+export type {
+  MessageSender,
+  MessageServerPayload,
+  MessageServerMessage,
+  ControlServerMessage,
+} from './signaling/message-server-message';
+export {
+  DisinviteReason,
+  EventSessionEntrySchema,
+  RoomlistPayloadSchema,
+  ParticipantsUpdatePayloadSchema,
+  RoomJoinEventSchema,
+  RoomLeaveEventSchema,
+  RoomChangeEventSchema,
+  RoomMessageEventSchema,
+  RoomSwitchtoEventSchema,
+  RoomDeleteEventSchema,
+  RoomFederationInterruptedEventSchema,
+  RoomFederationResumedEventSchema,
+  RoomlistInviteEventSchema,
+  RoomlistDisinviteEventSchema,
+  RoomlistUpdateEventSchema,
+  ParticipantsUpdateEventSchema,
+  ParticipantsFlagsEventSchema,
+  EventServerPayloadSchema,
+  EventServerMessageSchema,
+} from './signaling/event-server-message';
+export type {
+  EventSessionEntry,
+  ParticipantsUpdatePayload,
+  EventServerPayload,
+  EventTarget,
+  EventServerMessage,
+} from './signaling/event-server-message';
+export { TransientServerPayloadSchema, TransientServerMessageSchema } from './signaling/transient-server-message';
+export type { TransientServerPayload, TransientServerMessage } from './signaling/transient-server-message';
+export {
+  DialoutRequestContentsSchema,
+  InternalServerDialoutRequestSchema,
+  InternalServerMessageSchema,
+} from './signaling/internal-server-message';
+export type { InternalServerDialoutRequest, InternalServerMessage } from './signaling/internal-server-message';
+export { DialoutStatusSchema, DialoutServerMessageSchema } from './signaling/dialout-server-message';
+export type { DialoutServerMessage } from './signaling/dialout-server-message';
+
+// MCU signalling in message data, flags, permissions
+export {
+  StreamType,
+  McuMessageType,
+  McuMessageDataSchema,
+  AnswerOfferMessageSchema,
+  classifyMcuMessageData,
+  parseMcuMessageData,
+} from './signaling/mcu-message-data';
+export type {
+  StreamTypeId,
+  McuMessageTypeId,
+  McuMessageData,
+  StreamSelection,
+  McuDataClassification,
+  AnswerOfferMessage,
+} from './signaling/mcu-message-data';
+export { Permission, DEFAULT_PERMISSIONS } from './signaling/permission';
+export type { PermissionId } from './signaling/permission';
+export {
+  InCallFlag,
+  VirtualSessionFlag,
+  DEFAULT_INTERNAL_INCALL,
+  DEFAULT_VIRTUAL_INCALL,
+  inCallFlags,
+  isInCall,
+} from './signaling/flags';
