@@ -1,0 +1,56 @@
+import { BackendRegistry } from './backend-registry';
+
+function section(overrides: Partial<Parameters<typeof makeConfig>[0]> = {}) {
+  return makeConfig(overrides);
+}
+
+function makeConfig(o: { allowall?: boolean; allowhttp?: boolean; allowed?: string[]; backends?: Record<string, string[]> }) {
+  const backends: Record<string, { id: string; urls: string[]; secret: string; sessionlimit: number; maxstreambitrate: number; maxscreenbitrate: number }> = {};
+  for (const [id, urls] of Object.entries(o.backends ?? {})) {
+    backends[id] = { id, urls, secret: `${id}-secret`, sessionlimit: 0, maxstreambitrate: 0, maxscreenbitrate: 0 };
+  }
+  return {
+    backend: {
+      backendtype: 'static' as const, backends: Object.keys(backends), backendprefix: '', allowall: o.allowall ?? false,
+      allowhttp: o.allowhttp ?? false, allowed: o.allowed ?? [], secret: 'common', sessionlimit: 0, timeout: 10,
+      connectionsperhost: 8, skipverify: false,
+    },
+    backends,
+  };
+}
+
+describe('BackendRegistry', () => {
+  it('matches configured base URLs by prefix, ignoring an explicit default port', () => {
+    const reg = new BackendRegistry(section({ backends: { one: ['https://cloud.example.com/nc/'], two: ['https://other.example.com:8443'] } }));
+    expect(reg.lookup('https://cloud.example.com/nc/ocs/v2.php/apps/spreed/api/v3/signaling/backend')?.id).toBe('one');
+    expect(reg.lookup('https://cloud.example.com:443/nc/ocs/v2.php')?.id).toBe('one');
+    expect(reg.lookup('https://cloud.example.com/nc')?.id).toBe('one');
+    expect(reg.lookup('https://cloud.example.com/other/')).toBeUndefined();
+    expect(reg.lookup('https://other.example.com:8443/x')?.id).toBe('two');
+    expect(reg.lookup('https://other.example.com/x')).toBeUndefined();
+    expect(reg.size).toBe(2);
+  });
+
+  it('accepts http only for backends configured with http', () => {
+    const reg = new BackendRegistry(section({ backends: { plain: ['http://127.0.0.1:8081/'], tls: ['https://secure.example.com/'] } }));
+    expect(reg.lookup('http://127.0.0.1:8081/ocs/v2.php')?.id).toBe('plain');
+    expect(reg.lookup('http://secure.example.com/')).toBeUndefined();
+    expect(reg.lookup('ftp://secure.example.com/')).toBeUndefined();
+    expect(reg.lookup('not a url')).toBeUndefined();
+  });
+
+  it('maps any host to the compat backend with allowall, https unless allowhttp', () => {
+    const reg = new BackendRegistry(section({ allowall: true }));
+    expect(reg.lookup('https://anything.example/')?.id).toBe('compat');
+    expect(reg.lookup('http://anything.example/')).toBeUndefined();
+    const http = new BackendRegistry(section({ allowall: true, allowhttp: true }));
+    expect(http.lookup('http://anything.example/')?.secret).toBe('common');
+  });
+
+  it('supports the deprecated allowed host list', () => {
+    const reg = new BackendRegistry(section({ allowed: ['cloud.example.com/ignored', 'b.example.com:8080'] }));
+    expect(reg.lookup('https://cloud.example.com/any/path')?.id).toBe('compat');
+    expect(reg.lookup('https://b.example.com:8080/')?.id).toBe('compat');
+    expect(reg.lookup('https://c.example.com/')).toBeUndefined();
+  });
+});

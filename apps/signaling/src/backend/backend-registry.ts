@@ -1,0 +1,105 @@
+import type { ServerConfig } from '../config';
+import { normaliseBaseUrl, normaliseUrl, type Backend } from './backend';
+
+const COMPAT_ID = 'compat';
+
+/**
+ * Resolves a URL announced by a client (hello `auth.url`, internal `params.backend`) or by
+ * Nextcloud (`Spreed-Signaling-Backend`) to a configured backend (static configuration).
+ */
+export class BackendRegistry {
+  /** host (with non-default port) -> backends serving it */
+  readonly #byHost = new Map<string, Backend[]>();
+  readonly #byId = new Map<string, Backend>();
+  /** The catch-all backend for `allowall = true`. */
+  readonly #allowAll: Backend | undefined;
+  /** The shared backend of the deprecated `allowed = host, ...` list. */
+  readonly #compat: Backend | undefined;
+
+  constructor(config: Pick<ServerConfig, 'backend' | 'backends'>) {
+    const section = config.backend;
+    const compat: Backend = {
+      id: COMPAT_ID,
+      urls: [],
+      secret: section.secret,
+      sessionLimit: section.sessionlimit,
+      maxStreamBitrate: 0,
+      maxScreenBitrate: 0,
+      allowHttp: section.allowhttp,
+      compat: true,
+    };
+    if (section.allowall) {
+      this.#allowAll = compat;
+      this.#byId.set(COMPAT_ID, compat);
+    } else if (section.allowed.length > 0) {
+      this.#compat = compat;
+      this.#byId.set(COMPAT_ID, compat);
+      for (const entry of section.allowed) {
+        const host = entry.split('/')[0]!.trim().toLowerCase();
+        if (host) this.#add(host, compat);
+      }
+    }
+    for (const b of Object.values(config.backends)) {
+      const urls = b.urls.map(normaliseBaseUrl);
+      const backend: Backend = {
+        id: b.id,
+        urls,
+        secret: b.secret,
+        sessionLimit: b.sessionlimit,
+        maxStreamBitrate: b.maxstreambitrate,
+        maxScreenBitrate: b.maxscreenbitrate,
+        allowHttp: urls.some((u) => u.startsWith('http:')),
+        compat: false,
+      };
+      this.#byId.set(backend.id, backend);
+      for (const u of urls) this.#add(new URL(u).host, backend);
+    }
+  }
+
+  /** Number of configured backends (`signaling_backend_current`). */
+  get size(): number {
+    return this.#byId.size;
+  }
+
+  all(): Backend[] {
+    return [...this.#byId.values()];
+  }
+
+  getById(id: string): Backend | undefined {
+    return this.#byId.get(id);
+  }
+
+  /** The compat backend when one is configured (allowall or `allowed`). */
+  compatBackend(): Backend | undefined {
+    return this.#allowAll ?? this.#compat;
+  }
+
+  /** Finds the backend serving `rawUrl`, or undefined when the URL is not accepted. */
+  lookup(rawUrl: string): Backend | undefined {
+    let url: URL;
+    try {
+      url = normaliseUrl(new URL(rawUrl));
+    } catch {
+      return undefined;
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') return undefined;
+    const candidates = this.#byHost.get(url.host);
+    if (candidates) {
+      const withSlash = url.href.endsWith('/') ? url.href : `${url.href}/`;
+      for (const backend of candidates) {
+        if (url.protocol === 'http:' && !backend.allowHttp) continue;
+        if (backend.compat) return backend;
+        if (backend.urls.some((base) => withSlash.startsWith(base))) return backend;
+      }
+    }
+    const all = this.#allowAll;
+    if (all && (url.protocol === 'https:' || all.allowHttp)) return all;
+    return undefined;
+  }
+
+  #add(host: string, backend: Backend): void {
+    const list = this.#byHost.get(host);
+    if (list) list.push(backend);
+    else this.#byHost.set(host, [backend]);
+  }
+}

@@ -1,0 +1,142 @@
+import type { WebSocket, RawData } from 'ws';
+import type { Logger } from '@talk-signaling/runtime';
+
+/** Facts about the peer, fixed at upgrade time. */
+export interface ConnectionInfo {
+  /** Real client address (trusted-proxy aware). */
+  ip: string;
+  userAgent: string;
+}
+
+export interface ConnectionHandler {
+  /** One text frame, as received. Called in order; never for binary frames. */
+  onText(conn: ClientConnection, text: string): void;
+  onBinary(conn: ClientConnection): void;
+  /** The socket is gone (either side); called exactly once. */
+  onClose(conn: ClientConnection, code: number): void;
+}
+
+/** Close codes we send. */
+export const CloseCode = {
+  Normal: 1000,
+  GoingAway: 1001,
+  /** Ours: the client did not read its messages; it may reconnect and resume. */
+  SlowConsumer: 1013,
+  InternalError: 1011,
+} as const;
+
+let nextConnectionId = 1;
+
+/**
+ * One client WebSocket: text frames in and out, liveness pings, a bounded write queue.
+ * Nothing else in the server touches `ws`.
+ */
+export class ClientConnection {
+  readonly id = nextConnectionId++;
+  readonly info: ConnectionInfo;
+  readonly log: Logger;
+  readonly #ws: WebSocket;
+  readonly #maxBufferedBytes: number;
+  readonly #onSlow: () => void;
+  /** Set once we stop writing (close started by us or by the peer). Checked on every send. */
+  #closing = false;
+  /** A pong (or any frame) arrived since the last ping. */
+  #alive = true;
+
+  constructor(
+    ws: WebSocket,
+    info: ConnectionInfo,
+    handler: ConnectionHandler,
+    opts: { log: Logger; maxBufferedBytes: number; onSlowConsumer: () => void },
+  ) {
+    this.#ws = ws;
+    this.info = info;
+    this.log = opts.log.child({ conn: this.id });
+    this.#maxBufferedBytes = opts.maxBufferedBytes;
+    this.#onSlow = opts.onSlowConsumer;
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      this.#alive = true;
+      if (isBinary) {
+        handler.onBinary(this);
+        return;
+      }
+      handler.onText(this, rawToString(data));
+    });
+    ws.on('pong', () => {
+      this.#alive = true;
+    });
+    ws.on('error', (err) => this.log.debug({ err: err.message }, 'websocket error'));
+    ws.once('close', (code: number) => {
+      this.#closing = true;
+      handler.onClose(this, code);
+    });
+  }
+
+  get closed(): boolean {
+    return this.#closing;
+  }
+
+  /**
+   * Writes one text frame. Returns false when the frame was not written because the connection
+   * is closing, or because the peer stopped reading and the connection was cut.
+   */
+  sendText(text: string): boolean {
+    if (this.#closing) return false;
+    if (this.#ws.bufferedAmount > this.#maxBufferedBytes) {
+      this.log.warn({ buffered: this.#ws.bufferedAmount }, 'slow consumer, closing connection');
+      this.#onSlow();
+      this.close(CloseCode.SlowConsumer, 'slow consumer');
+      return false;
+    }
+    this.#ws.send(text);
+    return true;
+  }
+
+  /**
+   * Sends a final frame, then an empty close frame (clients observe 1005, like upstream after a
+   * `bye` or a disinvite).
+   */
+  sendAndClose(text: string): void {
+    if (this.#closing) return;
+    this.#ws.send(text);
+    this.#closing = true;
+    this.#ws.close();
+    this.#terminateLater();
+  }
+
+  close(code: number = CloseCode.Normal, reason = ''): void {
+    if (this.#closing) return;
+    this.#closing = true;
+    this.#ws.close(code, reason);
+    this.#terminateLater();
+  }
+
+  /**
+   * Heartbeat step, called by the hub every ping period: a connection that answered nothing
+   * since the previous ping is dropped; otherwise it gets a ping carrying the send time.
+   */
+  heartbeat(): void {
+    if (this.#closing) return;
+    if (!this.#alive) {
+      this.log.info('no pong within the ping period, dropping connection');
+      this.#closing = true;
+      this.#ws.terminate();
+      return;
+    }
+    this.#alive = false;
+    this.#ws.ping(String(Date.now() * 1e6));
+  }
+
+  /** A peer that never completes the closing handshake must not keep the socket open. */
+  #terminateLater(): void {
+    const timer = setTimeout(() => this.#ws.terminate(), 5_000);
+    timer.unref();
+    this.#ws.once('close', () => clearTimeout(timer));
+  }
+}
+
+function rawToString(data: RawData): string {
+  if (Buffer.isBuffer(data)) return data.toString('utf8');
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return Buffer.from(data).toString('utf8');
+}

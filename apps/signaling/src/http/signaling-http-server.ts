@@ -1,0 +1,165 @@
+import { existsSync, readFileSync, unlinkSync } from 'node:fs';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import { HEADER_FEATURES } from '@talk-signaling/protocol';
+import type { Logger } from '@talk-signaling/runtime';
+import { clientIp } from './client-ip';
+import { HttpRoutes, sendJson, sendText } from './http-routes';
+import type { IpAllowList } from './ip-allow-list';
+
+/** Inbound WebSocket frames above this size close the connection with 1009 (upstream: 64 KiB). */
+export const MAX_FRAME_BYTES = 64 * 1024;
+
+export interface SignalingHttpServerOptions {
+  serverHeader: string;
+  /** Current client-type feature list for the `X-Spreed-Signaling-Features` header. */
+  features: () => readonly string[];
+  trustedProxies: IpAllowList;
+  log: Logger;
+  /** Called with every accepted `/spreed` WebSocket. */
+  onWebSocket: (ws: import('ws').WebSocket, req: IncomingMessage, ip: string) => void;
+}
+
+export interface ListenSpec {
+  /** `ip:port`, `:port`, `[v6]:port` or an absolute unix socket path. */
+  address: string;
+  tls?: { certificate: string; key: string };
+  /** Seconds until a request must be complete (`readtimeout`). */
+  readTimeout: number;
+}
+
+/**
+ * The HTTP(S) front door: `/spreed` upgrades, the REST endpoints registered on `routes`,
+ * health and readiness. Several listeners (http and https, unix sockets) share one router.
+ */
+export class SignalingHttpServer {
+  readonly routes = new HttpRoutes();
+  readonly #opts: SignalingHttpServerOptions;
+  readonly #wss: WebSocketServer;
+  readonly #servers: (http.Server | https.Server)[] = [];
+  /** While draining: readiness 503, no new upgrades. */
+  #draining = false;
+  #ready = false;
+
+  constructor(opts: SignalingHttpServerOptions) {
+    this.#opts = opts;
+    this.#wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false, clientTracking: false });
+    this.#wss.on('headers', (headers) => {
+      headers.push(`Server: ${opts.serverHeader}`, `${HEADER_FEATURES}: ${opts.features().join(', ')}`);
+    });
+    this.routes.add('GET', '/health', (_req, res) => sendJson(res, 200, { status: 'ok' }));
+    this.routes.add('GET', '/ready', (_req, res) =>
+      this.#ready && !this.#draining
+        ? sendJson(res, 200, { status: 'ready' })
+        : sendJson(res, 503, { status: this.#draining ? 'draining' : 'starting' }),
+    );
+  }
+
+  /** Readiness: true once every dependency is up. */
+  setReady(ready: boolean): void {
+    this.#ready = ready;
+  }
+
+  /** Stop taking new WebSockets and report not ready; existing connections stay. */
+  startDraining(): void {
+    this.#draining = true;
+  }
+
+  /** Addresses actually bound (useful with port 0 in tests). */
+  addresses(): string[] {
+    return this.#servers.map((s) => {
+      const a = s.address();
+      return typeof a === 'string' ? a : a ? `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}` : '';
+    });
+  }
+
+  async listen(spec: ListenSpec): Promise<string> {
+    const handler = (req: IncomingMessage, res: ServerResponse) => this.#onRequest(req, res);
+    const server = spec.tls
+      ? https.createServer({ cert: readFileSync(spec.tls.certificate), key: readFileSync(spec.tls.key) }, handler)
+      : http.createServer(handler);
+    server.requestTimeout = spec.readTimeout * 1000;
+    server.headersTimeout = Math.min(spec.readTimeout * 1000, 60_000);
+    server.on('upgrade', (req, socket, head) => this.#onUpgrade(req, socket, head));
+    server.on('clientError', (_err, socket) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+      else socket.destroy();
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      const target = parseListenAddress(spec.address);
+      if ('path' in target) {
+        // Upstream removes a stale socket file before binding.
+        if (existsSync(target.path)) unlinkSync(target.path);
+        server.listen(target.path, resolve);
+      } else server.listen(target.port, target.host, resolve);
+    });
+    this.#servers.push(server);
+    const bound = this.addresses().at(-1)!;
+    this.#opts.log.info({ address: bound, tls: Boolean(spec.tls) }, 'listening');
+    return bound;
+  }
+
+  /** Stops listening and closes idle keep-alive connections (WebSockets are the hub's). */
+  async close(): Promise<void> {
+    this.#draining = true;
+    await Promise.all(
+      this.#servers.map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            s.close(() => resolve());
+            s.closeIdleConnections();
+          }),
+      ),
+    );
+    this.#wss.close();
+  }
+
+  #onRequest(req: IncomingMessage, res: ServerResponse): void {
+    res.setHeader('Server', this.#opts.serverHeader);
+    res.setHeader(HEADER_FEATURES, this.#opts.features().join(', '));
+    const pathname = (req.url ?? '/').split('?', 1)[0]!;
+    if (pathname === '/spreed') {
+      sendText(res, 400, 'Bad Request');
+      return;
+    }
+    const match = this.routes.match(req.method ?? 'GET', pathname);
+    if (match === undefined) {
+      sendText(res, 404, '404 page not found');
+      return;
+    }
+    if (match === 'method') {
+      sendText(res, 405, 'Method Not Allowed');
+      return;
+    }
+    Promise.resolve(match.handler(req, res, match.params)).catch((err: unknown) => {
+      this.#opts.log.error({ err, path: pathname }, 'request handler failed');
+      if (!res.headersSent) sendText(res, 500, 'Internal Server Error');
+      else res.destroy();
+    });
+  }
+
+  #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const pathname = (req.url ?? '/').split('?', 1)[0]!;
+    if (pathname !== '/spreed' || this.#draining) {
+      socket.end(`HTTP/1.1 ${this.#draining ? '503 Service Unavailable' : '404 Not Found'}\r\nConnection: close\r\n\r\n`);
+      return;
+    }
+    this.#wss.handleUpgrade(req, socket, head, (ws) => {
+      this.#opts.onWebSocket(ws, req, clientIp(req, this.#opts.trustedProxies));
+    });
+  }
+}
+
+/** `host:port`, `:port`, `[v6]:port`, or an absolute unix socket path. */
+export function parseListenAddress(address: string): { host: string; port: number } | { path: string } {
+  if (address.startsWith('/')) return { path: address };
+  const idx = address.lastIndexOf(':');
+  if (idx < 0) throw new Error(`invalid listen address: ${address}`);
+  const host = address.slice(0, idx).replace(/^\[|\]$/g, '');
+  const port = Number(address.slice(idx + 1));
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid port in listen address: ${address}`);
+  return { host: host || '0.0.0.0', port };
+}

@@ -1,0 +1,121 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import {
+  parseBackendClientResponse,
+  SignalingError,
+  signalingError,
+  type HelloAuthPayload,
+} from '@talk-signaling/protocol';
+import type { Logger } from '@talk-signaling/runtime';
+import type { Backend } from '../backend/backend';
+import { BackendRequestError, type BackendClient } from '../backend/backend-client';
+import type { BackendRegistry } from '../backend/backend-registry';
+import type { Throttler } from '../throttle/throttler';
+import type { ClientType } from '../session/client-session';
+
+/** Who a successful hello authenticated. */
+export interface AuthResult {
+  backend: Backend;
+  backendUrl: string;
+  clientType: ClientType;
+  userId: string;
+  user: unknown;
+}
+
+/** Verifies hello 2.0 tokens; provided once hello v2 is available. */
+export interface HelloV2Verifier {
+  verify(authUrl: string, backend: Backend, token: string): Promise<{ userId: string; user: unknown }>;
+}
+
+export interface HelloAuthenticatorDeps {
+  backends: BackendRegistry;
+  backendClient: BackendClient;
+  throttler: Throttler;
+  /** `[clients] internalsecret`; empty disables internal clients. */
+  internalSecret: string;
+  helloV2?: HelloV2Verifier;
+  log: Logger;
+}
+
+const BACKEND_PATH = 'ocs/v2.php/apps/spreed/api/v1/signaling/backend';
+const MIN_INTERNAL_RANDOM = 32;
+
+/**
+ * The URL for room/ping/session requests (section 3.2): the announced URL when it already
+ * points into OCS, else the standard signaling backend path below it.
+ */
+export function sessionBackendUrl(url: string): string {
+  if (url.includes('/ocs/v2.php/')) return url;
+  return `${url.endsWith('/') ? url : `${url}/`}${BACKEND_PATH}`;
+}
+
+/**
+ * Authenticates a new (non-resume) hello: asks Nextcloud for v1 tickets, verifies v2 tokens,
+ * checks internal clients' HMAC. Throws `SignalingError` with the client-visible code.
+ */
+export class HelloAuthenticator {
+  readonly #deps: HelloAuthenticatorDeps;
+
+  constructor(deps: HelloAuthenticatorDeps) {
+    this.#deps = deps;
+  }
+
+  async authenticate(hello: HelloAuthPayload, ip: string): Promise<AuthResult> {
+    const auth = hello.auth;
+    if (auth.type === 'internal') return this.#internal(auth.params, ip);
+    const backend = this.#deps.backends.lookup(auth.url);
+    if (!backend) throw signalingError('invalid_backend');
+    const backendUrl = sessionBackendUrl(auth.url);
+    if (hello.version === '2.0') {
+      const verifier = this.#deps.helloV2;
+      if (!verifier) throw signalingError('invalid_hello_version');
+      const token = (auth.params as { token: string }).token;
+      const { userId, user } = await verifier.verify(auth.url, backend, token);
+      return { backend, backendUrl, clientType: 'client', userId, user };
+    }
+    return { ...(await this.#ticket(auth.url, backend, auth.params)), backendUrl, clientType: 'client' };
+  }
+
+  /** Hello 1.0: Nextcloud validates the ticket (`auth` request, section 3.3.1). */
+  async #ticket(url: string, backend: Backend, params: unknown): Promise<{ backend: Backend; userId: string; user: unknown }> {
+    let data: unknown;
+    try {
+      data = await this.#deps.backendClient.postJson(url, backend, { type: 'auth', auth: { version: '1.0', params } });
+    } catch (err) {
+      if (err instanceof BackendRequestError) {
+        this.#deps.log.warn({ backend: backend.id, reason: err.reason, err: err.message }, 'auth request to Nextcloud failed');
+        throw new SignalingError('internal_error', err.message);
+      }
+      throw err;
+    }
+    const response = parseBackendClientResponse(data);
+    if (!response.ok) throw signalingError('auth_failed');
+    const value = response.value;
+    if (value.type === 'error') throw new SignalingError(value.error.code, value.error.message, value.error.details);
+    if (value.type !== 'auth') throw signalingError('auth_failed');
+    return { backend, userId: value.auth.userid ?? '', user: value.auth.user };
+  }
+
+  /** Internal clients prove knowledge of `[clients] internalsecret` (section 1.4.4). */
+  async #internal(params: { random: string; token: string; backend: string }, ip: string): Promise<AuthResult> {
+    const secret = this.#deps.internalSecret;
+    if (!secret) throw signalingError('invalid_client_type');
+    const throttle = this.#deps.throttler.check(ip, 'HelloInternal');
+    if (throttle.blocked) throw signalingError('too_many_requests');
+    if (params.random.length < MIN_INTERNAL_RANDOM || !tokenMatches(secret, params.random, params.token)) {
+      await throttle.failed();
+      throw signalingError('invalid_token');
+    }
+    const backend = this.#deps.backends.lookup(params.backend);
+    if (!backend) {
+      await throttle.failed();
+      throw signalingError('invalid_backend');
+    }
+    return { backend, backendUrl: sessionBackendUrl(params.backend), clientType: 'internal', userId: '', user: undefined };
+  }
+}
+
+function tokenMatches(secret: string, random: string, token: string): boolean {
+  const expected = Buffer.from(createHmac('sha256', secret).update(random).digest('hex'));
+  const given = Buffer.from(token);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}

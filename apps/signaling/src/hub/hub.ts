@@ -1,0 +1,323 @@
+import { randomBytes } from 'node:crypto';
+import type { WebSocket } from 'ws';
+import {
+  parseClientMessage,
+  SignalingError,
+  signalingError,
+  type ClientMessage,
+  type HelloClientMessage,
+} from '@talk-signaling/protocol';
+import type { Logger } from '@talk-signaling/runtime';
+import { ClientConnection, CloseCode, type ConnectionHandler, type ConnectionInfo } from '../connection/client-connection';
+import { ClientSession } from '../session/client-session';
+import type { SessionIdCodec } from '../session/session-id-codec';
+import type { Throttler } from '../throttle/throttler';
+import type { FeatureSet } from './feature-set';
+import type { HelloAuthenticator } from './hello-authenticator';
+import type { HubMetrics } from './hub-metrics';
+import { byeFrame, errorFrame, helloFrame, welcomeFrame } from './server-frames';
+import type { SessionRegistry } from './session-registry';
+
+/** Timing knobs; the defaults are upstream's constants (fact sheet section 0). */
+export interface HubTimeouts {
+  /** A hello must succeed within this long after connect (and after a failed hello). */
+  helloMs: number;
+  /** A detached session can be resumed for this long. */
+  resumeWindowMs: number;
+  /** Server ping period; a connection silent for a whole period is dropped. */
+  pingIntervalMs: number;
+}
+
+export const DEFAULT_HUB_TIMEOUTS: HubTimeouts = {
+  helloMs: 2_000,
+  resumeWindowMs: 30_000,
+  pingIntervalMs: 54_000, // 60 s pong wait x 9/10, as upstream
+};
+
+/** Why a session ended; bye reasons are sent to the client, the rest only logged. */
+export type CloseReason = 'bye' | 'expired' | 'shutdown' | 'session_resumed' | 'room_join_timeout' | 'room_session_reconnected' | 'disinvited';
+
+/** Handles one authenticated message type (rooms, messages, ... plug in here). */
+export type SessionMessageHandler = (session: ClientSession, message: ClientMessage) => void;
+
+/** Told when sessions come and go (rooms leave on close, etc.). */
+export interface SessionListener {
+  sessionCreated?(session: ClientSession): void;
+  sessionResumed?(session: ClientSession): void;
+  sessionClosed?(session: ClientSession, reason: CloseReason): void;
+}
+
+export interface HubDeps {
+  version: string;
+  features: FeatureSet;
+  codec: SessionIdCodec;
+  sessions: SessionRegistry;
+  authenticator: HelloAuthenticator;
+  throttler: Throttler;
+  metrics: HubMetrics;
+  log: Logger;
+  timeouts: HubTimeouts;
+  /** Write-queue bound per socket before it counts as a slow consumer. */
+  maxBufferedBytes: number;
+}
+
+/** Per-socket state before and after hello. */
+interface Peer {
+  conn: ClientConnection;
+  session: ClientSession | undefined;
+  helloTimer: NodeJS.Timeout | undefined;
+  /** A hello is being authenticated; further hellos are ignored meanwhile. */
+  helloPending: boolean;
+}
+
+/**
+ * Connections and sessions of this node: welcome, hello (new and resume), bye, liveness, and
+ * handing authenticated messages to the feature handlers.
+ *
+ * Session states (the resume state machine):
+ *
+ *   connected --hello ok--> active --socket gone--> detached --resume--> active
+ *       |                     |                         |
+ *   hello timeout            bye                   window over
+ *       v                     v                         v
+ *     (gone)               closed <-------------------- +
+ */
+export class Hub {
+  readonly #deps: HubDeps;
+  readonly #peers = new Map<ClientConnection, Peer>();
+  readonly #handlers = new Map<string, SessionMessageHandler>();
+  readonly #listeners: SessionListener[] = [];
+  readonly #heartbeat: NodeJS.Timeout;
+  readonly #nodeId = randomBytes(4).toString('hex');
+  #nextSid = 1;
+  #welcome: { features: readonly string[]; frame: string } | undefined;
+
+  constructor(deps: HubDeps) {
+    this.#deps = deps;
+    this.#heartbeat = setInterval(() => {
+      for (const conn of this.#peers.keys()) conn.heartbeat();
+    }, deps.timeouts.pingIntervalMs);
+    this.#heartbeat.unref();
+    deps.metrics.backendCurrent.set(0);
+  }
+
+  /** Routes authenticated messages of `type` to `handler`. */
+  handle(type: ClientMessage['type'], handler: SessionMessageHandler): void {
+    this.#handlers.set(type, handler);
+  }
+
+  addListener(listener: SessionListener): void {
+    this.#listeners.push(listener);
+  }
+
+  get connectionCount(): number {
+    return this.#peers.size;
+  }
+
+  /** Takes over an upgraded WebSocket: welcome, hello timer, first ping. */
+  accept(ws: WebSocket, info: ConnectionInfo): void {
+    const handler: ConnectionHandler = {
+      onText: (conn, text) => this.#onText(conn, text),
+      onBinary: (conn) => conn.sendText(errorFrame(undefined, signalingError('invalid_format').toPayload())),
+      onClose: (conn) => this.#onClose(conn),
+    };
+    const conn = new ClientConnection(ws, info, handler, {
+      log: this.#deps.log,
+      maxBufferedBytes: this.#deps.maxBufferedBytes,
+      onSlowConsumer: () => this.#deps.metrics.slowClientsTotal.inc(),
+    });
+    const peer: Peer = { conn, session: undefined, helloTimer: undefined, helloPending: false };
+    this.#peers.set(conn, peer);
+    conn.sendText(this.#welcomeFrame());
+    this.#armHelloTimer(peer);
+    conn.heartbeat();
+  }
+
+  /** Closes a session for good (bye, expiry, kicks); tells its socket why when it has one. */
+  closeSession(session: ClientSession, reason: CloseReason): void {
+    if (!session.markClosed()) return;
+    this.#deps.sessions.remove(session);
+    const labels = { backend: session.backend.id, clienttype: session.clientType };
+    this.#deps.metrics.sessions.dec(labels);
+    if (reason === 'expired') this.#deps.metrics.sessionsExpiredTotal.inc(labels);
+    const conn = session.connection;
+    if (conn) {
+      const peer = this.#peers.get(conn);
+      if (peer) peer.session = undefined;
+      if (reason === 'room_join_timeout' || reason === 'room_session_reconnected') conn.sendAndClose(byeFrame(undefined, reason));
+      else if (reason === 'shutdown') conn.close(CloseCode.GoingAway, 'server shutting down');
+      else if (reason !== 'bye') conn.close();
+    }
+    session.log.info({ reason }, 'session closed');
+    for (const l of this.#listeners) l.sessionClosed?.(session, reason);
+  }
+
+  /** Graceful shutdown: every socket gets 1001 Going Away; sessions end. */
+  shutdown(): void {
+    clearInterval(this.#heartbeat);
+    for (const session of [...this.#deps.sessions.all()]) this.closeSession(session, 'shutdown');
+    for (const conn of [...this.#peers.keys()]) conn.close(CloseCode.GoingAway, 'server shutting down');
+  }
+
+  #welcomeFrame(): string {
+    const features = this.#deps.features.welcome;
+    if (this.#welcome?.features !== features) this.#welcome = { features, frame: welcomeFrame(this.#deps.version, features) };
+    return this.#welcome.frame;
+  }
+
+  #armHelloTimer(peer: Peer): void {
+    clearTimeout(peer.helloTimer);
+    peer.helloTimer = setTimeout(() => {
+      if (peer.session || peer.conn.closed) return;
+      peer.conn.log.info('no hello in time');
+      peer.conn.sendAndClose(byeFrame(undefined, 'hello_timeout'));
+    }, this.#deps.timeouts.helloMs);
+    peer.helloTimer.unref();
+  }
+
+  #onText(conn: ClientConnection, text: string): void {
+    const peer = this.#peers.get(conn);
+    if (!peer) return;
+    const parsed = parseClientMessage(text);
+    if (!parsed.ok) {
+      conn.log.debug({ err: parsed.error.message }, 'invalid message');
+      conn.sendText(errorFrame(parsed.id, parsed.error.toPayload()));
+      return;
+    }
+    const message = parsed.value;
+    if ('unknown' in message) {
+      conn.log.debug({ type: message.type }, 'ignoring unknown message type');
+      return;
+    }
+    this.#deps.metrics.serverMessagesTotal.inc({ type: message.type });
+    const session = peer.session;
+    if (!session) {
+      if (message.type !== 'hello') {
+        conn.sendText(errorFrame(message.id, signalingError('hello_expected').toPayload()));
+        return;
+      }
+      if (peer.helloPending) {
+        conn.log.debug('hello already in progress, ignoring another');
+        return;
+      }
+      void this.#hello(peer, message);
+      return;
+    }
+    switch (message.type) {
+      case 'hello':
+        session.log.debug('ignoring hello on an authenticated connection');
+        return;
+      case 'bye':
+        conn.sendAndClose(byeFrame(message.id));
+        this.closeSession(session, 'bye');
+        return;
+      default: {
+        const handler = this.#handlers.get(message.type);
+        if (handler) handler(session, message);
+        else session.log.debug({ type: message.type }, 'no handler for message type');
+      }
+    }
+  }
+
+  async #hello(peer: Peer, message: HelloClientMessage): Promise<void> {
+    peer.helloPending = true;
+    try {
+      const hello = message.hello;
+      if (hello.resumeid !== undefined) await this.#resume(peer, message.id, hello.version, hello.resumeid);
+      else await this.#newSession(peer, message);
+    } catch (err) {
+      const error = err instanceof SignalingError ? err : new SignalingError('internal_error', (err as Error).message);
+      if (!(err instanceof SignalingError)) peer.conn.log.error({ err }, 'hello failed unexpectedly');
+      peer.conn.sendText(errorFrame(message.id, error.toPayload()));
+      if (!peer.session) this.#armHelloTimer(peer);
+    } finally {
+      peer.helloPending = false;
+    }
+  }
+
+  async #newSession(peer: Peer, message: HelloClientMessage): Promise<void> {
+    const hello = message.hello;
+    if (hello.resumeid !== undefined) return;
+    const auth = await this.#deps.authenticator.authenticate(hello, peer.conn.info.ip);
+    const { backend } = auth;
+    if (peer.conn.closed) return; // the client went away while Nextcloud answered
+    if (auth.clientType === 'client' && backend.sessionLimit > 0 && this.#deps.sessions.clientCount(backend.id) >= backend.sessionLimit) {
+      this.#deps.metrics.sessionLimitExceededTotal.inc({ backend: backend.id });
+      throw signalingError('session_limit_exceeded');
+    }
+    const idData = { sid: this.#nextSid++, created: Date.now(), backendId: backend.id, node: this.#nodeId };
+    const publicId = this.#deps.codec.encode('public-session', idData);
+    const session = new ClientSession({
+      privateId: this.#deps.codec.encode('private-session', idData),
+      publicId,
+      idData,
+      backend,
+      backendUrl: auth.backendUrl,
+      clientType: auth.clientType,
+      userId: auth.userId,
+      user: auth.user,
+      helloVersion: hello.version,
+      features: hello.features ?? [],
+      log: this.#deps.log.child({ session: publicId, backend: backend.id }),
+    });
+    this.#deps.sessions.add(session);
+    const labels = { backend: backend.id, clienttype: session.clientType };
+    this.#deps.metrics.sessions.inc(labels);
+    this.#deps.metrics.sessionsTotal.inc(labels);
+    this.#bind(peer, session);
+    peer.conn.sendText(helloFrame(message.id, hello.version, session, this.#serverInfo(session)));
+    session.log.info({ userid: session.userId, clienttype: session.clientType, ip: peer.conn.info.ip }, 'session created');
+    for (const l of this.#listeners) l.sessionCreated?.(session);
+  }
+
+  async #resume(peer: Peer, id: string | undefined, version: '1.0' | '2.0', resumeId: string): Promise<void> {
+    const ip = peer.conn.info.ip;
+    const throttle = this.#deps.throttler.check(ip, 'HelloResume');
+    if (throttle.blocked) throw signalingError('too_many_requests');
+    const session = this.#deps.sessions.byPrivateId(resumeId);
+    if (!session || session.closed) {
+      this.#deps.metrics.sessionsResumeFailedTotal.inc();
+      // An id we issued that has since expired is an honest late reconnect, not guessing.
+      if (this.#deps.codec.decode('private-session', resumeId) === undefined) await throttle.failed();
+      throw signalingError('no_such_session');
+    }
+    if (peer.conn.closed) return;
+    const previous = session.connection;
+    if (previous && previous !== peer.conn) {
+      const old = this.#peers.get(previous);
+      if (old) old.session = undefined;
+      previous.sendAndClose(byeFrame(undefined, 'session_resumed'));
+    }
+    const pending = this.#bind(peer, session);
+    peer.conn.sendText(helloFrame(id, version, session, this.#serverInfo(session)));
+    for (const frame of pending) peer.conn.sendText(frame);
+    this.#deps.metrics.sessionsResumeTotal.inc({ backend: session.backend.id, clienttype: session.clientType });
+    session.log.info({ replayed: pending.length, ip }, 'session resumed');
+    for (const l of this.#listeners) l.sessionResumed?.(session);
+  }
+
+  /** Ties socket and session together; returns what the session queued while detached. */
+  #bind(peer: Peer, session: ClientSession): string[] {
+    clearTimeout(peer.helloTimer);
+    peer.helloTimer = undefined;
+    peer.session = session;
+    return session.attach(peer.conn);
+  }
+
+  #serverInfo(session: ClientSession): { version: string; features: readonly string[] } {
+    const features = session.clientType === 'internal' ? this.#deps.features.internal : this.#deps.features.client;
+    return { version: this.#deps.version, features };
+  }
+
+  #onClose(conn: ClientConnection): void {
+    const peer = this.#peers.get(conn);
+    if (!peer) return;
+    this.#peers.delete(conn);
+    clearTimeout(peer.helloTimer);
+    const session = peer.session;
+    if (session && !session.closed) {
+      session.detach(conn, this.#deps.timeouts.resumeWindowMs, () => this.closeSession(session, 'expired'));
+      session.log.debug('connection lost, session waits for resume');
+    }
+  }
+}

@@ -1,0 +1,89 @@
+import { createLogger, type LogLevel } from '@talk-signaling/runtime';
+import { parseCliFlags } from './cli-flags';
+import { ConfigError, placeholderSecretProblems, readServerConfigFile } from './config';
+import { SignalingServer } from './signaling-server';
+import { SERVER_VERSION } from './version';
+
+/** How long a graceful shutdown may take before the process exits anyway. */
+const SHUTDOWN_DEADLINE_MS = 10_000;
+
+/** Composition root: flags -> config -> server -> signals. Nothing else lives here. */
+async function main(): Promise<void> {
+  let flags;
+  try {
+    flags = parseCliFlags(process.argv.slice(2));
+  } catch (err) {
+    console.error((err as Error).message);
+    process.exit(2);
+  }
+  if (flags.version) {
+    console.log(`talk-signaling ${SERVER_VERSION}`);
+    return;
+  }
+  const log = createLogger({ name: 'signaling', level: (process.env['LOG_LEVEL'] as LogLevel | undefined) ?? 'info' });
+
+  let loaded;
+  try {
+    loaded = readServerConfigFile(flags.config, process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      log.error({ config: flags.config, issues: err.issues }, 'invalid configuration');
+      for (const issue of err.issues) console.error(`config: ${issue}`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  for (const warning of loaded.warnings) log.warn({ config: flags.config }, warning);
+  const placeholders = placeholderSecretProblems(loaded.config);
+  if (placeholders.length > 0) {
+    for (const p of placeholders) log.error({ config: flags.config }, p);
+    console.error('refusing to start with the sample configuration\'s placeholder secrets; see the messages above');
+    process.exit(1);
+  }
+  const config = loaded.config;
+
+  const server = new SignalingServer(config, { log, processMetrics: true });
+  const addresses = await server.start();
+  log.info(
+    { version: SERVER_VERSION, addresses, bus: config.nats.url.join(' '), mcu: config.mcu.type || 'none', backends: server.backends.size },
+    'signaling server started',
+  );
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    const force = setTimeout(() => {
+      log.error('shutdown deadline passed, exiting');
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS);
+    force.unref();
+    server.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  // Upstream: SIGUSR1 stops taking new clients and exits once the last client session is gone.
+  process.on('SIGUSR1', () => {
+    log.info('SIGUSR1: draining, will exit when no client sessions remain');
+    server.http.startDraining();
+    const check = setInterval(() => {
+      if ([...server.sessions.all()].every((s) => s.clientType === 'internal')) {
+        clearInterval(check);
+        stop('SIGUSR1');
+      }
+    }, 1_000);
+  });
+  process.on('SIGHUP', () => log.info('SIGHUP: configuration reload is not supported yet; restart to apply changes'));
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

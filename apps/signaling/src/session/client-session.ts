@@ -1,0 +1,138 @@
+import type { Logger } from '@talk-signaling/runtime';
+import type { Backend } from '../backend/backend';
+import type { ClientConnection } from '../connection/client-connection';
+import type { SessionIdData } from './session-id-codec';
+
+export type ClientType = 'client' | 'internal';
+
+/** Everything fixed when a session is created by a successful hello. */
+export interface ClientSessionInit {
+  privateId: string;
+  publicId: string;
+  idData: SessionIdData;
+  backend: Backend;
+  /** URL for room/ping/session requests to Nextcloud (section 3.2). */
+  backendUrl: string;
+  clientType: ClientType;
+  /** Authenticated Nextcloud user id; empty for anonymous and internal sessions. */
+  userId: string;
+  /** Opaque user data from Nextcloud (v1 `auth.user`, v2 `userdata`); forwarded untouched. */
+  user: unknown;
+  helloVersion: '1.0' | '2.0';
+  features: readonly string[];
+  log: Logger;
+}
+
+/** Pending messages beyond this many are dropped (oldest first) while nobody is connected. */
+const MAX_PENDING = 1024;
+const PENDING_WARN = 32;
+/** Talk's chat notification: only one of these is worth keeping while disconnected. */
+const CHAT_REFRESH = '{"type":"chat","chat":{"refresh":true}}';
+
+/**
+ * A signaling session: outlives its WebSocket for the resume window and queues what it is
+ * sent meanwhile, replaying it in order on resume.
+ */
+export class ClientSession {
+  readonly privateId: string;
+  readonly publicId: string;
+  readonly idData: SessionIdData;
+  readonly backend: Backend;
+  readonly backendUrl: string;
+  readonly clientType: ClientType;
+  readonly userId: string;
+  readonly user: unknown;
+  readonly helloVersion: '1.0' | '2.0';
+  readonly features: ReadonlySet<string>;
+  readonly log: Logger;
+  /** The attached socket; undefined while detached (waiting for a resume). */
+  #connection: ClientConnection | undefined;
+  /** Frames sent while detached, in order. */
+  #pending: string[] = [];
+  #hasPendingChatRefresh = false;
+  /** Expiry timer, armed while detached. */
+  #expiry: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  constructor(init: ClientSessionInit) {
+    this.privateId = init.privateId;
+    this.publicId = init.publicId;
+    this.idData = init.idData;
+    this.backend = init.backend;
+    this.backendUrl = init.backendUrl;
+    this.clientType = init.clientType;
+    this.userId = init.userId;
+    this.user = init.user;
+    this.helloVersion = init.helloVersion;
+    this.features = new Set(init.features);
+    this.log = init.log;
+  }
+
+  get connection(): ClientConnection | undefined {
+    return this.#connection;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  get pendingCount(): number {
+    return this.#pending.length;
+  }
+
+  /**
+   * Delivers one serialised server message: straight to the socket, or into the pending queue
+   * while detached. `chatRefresh` marks Talk's chat refresh notification, kept once at most.
+   */
+  send(text: string, chatRefresh = false): void {
+    if (this.#closed) return;
+    const conn = this.#connection;
+    if (conn && !conn.closed) {
+      conn.sendText(text);
+      return;
+    }
+    if (chatRefresh) {
+      if (this.#hasPendingChatRefresh) return;
+      this.#hasPendingChatRefresh = true;
+    }
+    if (this.#pending.length >= MAX_PENDING) {
+      this.#pending.shift();
+      this.log.warn({ limit: MAX_PENDING }, 'pending queue full, dropping oldest message');
+    }
+    this.#pending.push(text);
+    if (this.#pending.length === PENDING_WARN) this.log.warn({ pending: PENDING_WARN }, 'many pending messages');
+  }
+
+  /** Attaches a (new) socket. Returns the frames queued meanwhile; the caller sends them. */
+  attach(conn: ClientConnection): string[] {
+    this.#connection = conn;
+    clearTimeout(this.#expiry);
+    this.#expiry = undefined;
+    const pending = this.#pending;
+    this.#pending = [];
+    this.#hasPendingChatRefresh = false;
+    return pending;
+  }
+
+  /** The socket is gone; `onExpire` runs unless the session is resumed within `windowMs`. */
+  detach(conn: ClientConnection, windowMs: number, onExpire: () => void): void {
+    if (this.#connection !== conn) return;
+    this.#connection = undefined;
+    clearTimeout(this.#expiry);
+    this.#expiry = setTimeout(onExpire, windowMs);
+    this.#expiry.unref();
+  }
+
+  /** Marks the session closed; further sends are dropped. Idempotent. */
+  markClosed(): boolean {
+    if (this.#closed) return false;
+    this.#closed = true;
+    clearTimeout(this.#expiry);
+    this.#pending = [];
+    return true;
+  }
+
+  static isChatRefresh(data: string): boolean {
+    return data === CHAT_REFRESH;
+  }
+}

@@ -1,0 +1,132 @@
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import type { WebSocket } from 'ws';
+import type { Logger } from '@talk-signaling/runtime';
+import { BackendClient } from './backend/backend-client';
+import { BackendRegistry } from './backend/backend-registry';
+import type { ServerConfig } from './config';
+import { sendJson } from './http/http-routes';
+import { DEFAULT_STATS_ALLOWED, DEFAULT_TRUSTED_PROXIES, IpAllowList } from './http/ip-allow-list';
+import { SignalingHttpServer } from './http/signaling-http-server';
+import { addStatsRoutes } from './http/stats-routes';
+import { FeatureSet } from './hub/feature-set';
+import { HelloAuthenticator } from './hub/hello-authenticator';
+import { DEFAULT_HUB_TIMEOUTS, Hub, type HubTimeouts } from './hub/hub';
+import { createHubMetrics } from './hub/hub-metrics';
+import { SessionRegistry } from './hub/session-registry';
+import { SessionIdCodec } from './session/session-id-codec';
+import { Throttler } from './throttle/throttler';
+import { SERVER_PRODUCT, SERVER_VERSION } from './version';
+
+export interface SignalingServerOptions {
+  log: Logger;
+  /** A fresh registry per server instance (tests run several in one process). */
+  registry?: Registry;
+  /** Overrides of upstream's timers, for tests. */
+  timeouts?: Partial<HubTimeouts>;
+  /** Bytes a socket may have unsent before it counts as a slow consumer (default 8 MiB). */
+  maxBufferedBytes?: number;
+  /** Include Node process metrics in `/metrics` (off in tests). */
+  processMetrics?: boolean;
+  /** How throttled failures wait (tests shorten the real 100 ms .. 25 s delays). */
+  throttleSleep?: (ms: number) => Promise<void>;
+}
+
+const DEFAULT_MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+
+/**
+ * The signaling server built from a validated configuration: every component constructed
+ * with its slice of config, logger and metrics registry. `main.ts` and the integration tests
+ * both use this; neither reaches into the parts.
+ */
+export class SignalingServer {
+  readonly config: Readonly<ServerConfig>;
+  readonly registry: Registry;
+  readonly features = new FeatureSet();
+  readonly hub: Hub;
+  readonly http: SignalingHttpServer;
+  readonly sessions = new SessionRegistry();
+  readonly backends: BackendRegistry;
+  readonly #log: Logger;
+  readonly #throttler: Throttler;
+  readonly #backendClient: BackendClient;
+
+  constructor(config: Readonly<ServerConfig>, opts: SignalingServerOptions) {
+    this.config = config;
+    this.#log = opts.log;
+    this.registry = opts.registry ?? new Registry();
+    if (opts.processMetrics) collectDefaultMetrics({ register: this.registry });
+    const trustedProxies = new IpAllowList(config.app.trustedproxies.length ? config.app.trustedproxies : DEFAULT_TRUSTED_PROXIES);
+    this.backends = new BackendRegistry(config);
+    this.#throttler = new Throttler(this.registry, { sleep: opts.throttleSleep });
+    this.#backendClient = new BackendClient({
+      timeoutMs: config.backend.timeout * 1000,
+      connectionsPerHost: config.backend.connectionsperhost,
+      skipVerify: config.backend.skipverify,
+      userAgent: SERVER_PRODUCT,
+      features: () => [...this.features.client],
+      log: opts.log.child({ component: 'backend-client' }),
+      registry: this.registry,
+    });
+    const metrics = createHubMetrics(this.registry);
+    metrics.backendCurrent.set(this.backends.size);
+    this.hub = new Hub({
+      version: SERVER_VERSION,
+      features: this.features,
+      codec: new SessionIdCodec(config.sessions.hashkey, config.sessions.blockkey),
+      sessions: this.sessions,
+      authenticator: new HelloAuthenticator({
+        backends: this.backends,
+        backendClient: this.#backendClient,
+        throttler: this.#throttler,
+        internalSecret: config.clients.internalsecret,
+        log: opts.log.child({ component: 'hello' }),
+      }),
+      throttler: this.#throttler,
+      metrics,
+      log: opts.log.child({ component: 'hub' }),
+      timeouts: { ...DEFAULT_HUB_TIMEOUTS, ...opts.timeouts },
+      maxBufferedBytes: opts.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES,
+    });
+    this.http = new SignalingHttpServer({
+      serverHeader: SERVER_PRODUCT,
+      features: () => this.features.client,
+      trustedProxies,
+      log: opts.log.child({ component: 'http' }),
+      onWebSocket: (ws: WebSocket, req, ip) =>
+        this.hub.accept(ws, { ip, userAgent: String(req.headers['user-agent'] ?? 'unknown user agent') }),
+    });
+    this.http.routes.add('GET', '/api/v1/welcome', (_req, res) =>
+      sendJson(res, 200, { 'nextcloud-spreed-signaling': 'Welcome', version: SERVER_VERSION }),
+    );
+    addStatsRoutes(this.http.routes, {
+      allowed: new IpAllowList(config.stats.allowed_ips.length ? config.stats.allowed_ips : DEFAULT_STATS_ALLOWED),
+      trustedProxies,
+      registry: this.registry,
+      source: { stats: () => ({ rooms: 0, sessions: this.sessions.size }) },
+    });
+  }
+
+  /** Binds every configured listener; resolves with the bound addresses. */
+  async start(): Promise<string[]> {
+    const { http, https } = this.config;
+    const bound: string[] = [];
+    for (const address of http.listen) bound.push(await this.http.listen({ address, readTimeout: http.readtimeout }));
+    for (const address of https.listen) {
+      bound.push(
+        await this.http.listen({ address, readTimeout: https.readtimeout, tls: { certificate: https.certificate, key: https.key } }),
+      );
+    }
+    if (bound.length === 0) this.#log.warn('no [http] or [https] listen address configured');
+    this.http.setReady(true);
+    return bound;
+  }
+
+  /** Graceful stop: not ready, no new sockets, clients told we are going away, then close. */
+  async stop(): Promise<void> {
+    this.http.startDraining();
+    this.hub.shutdown();
+    await this.http.close();
+    this.#throttler.close();
+    this.#backendClient.close();
+  }
+}

@@ -1,0 +1,75 @@
+import { Registry } from 'prom-client';
+import { silentLogger } from '@talk-signaling/runtime';
+import { startFakeNextcloud, type FakeNextcloud } from '@talk-signaling/fake-nextcloud';
+import { loadServerConfig } from '../src/config';
+import type { HubTimeouts } from '../src/hub/hub';
+import { SignalingServer } from '../src/signaling-server';
+
+export const INTERNAL_SECRET = 'test-internal-secret';
+
+export interface TestSetup {
+  server: SignalingServer;
+  nextcloud: FakeNextcloud;
+  /** `http://127.0.0.1:port/` */
+  baseUrl: string;
+  /** `ws://127.0.0.1:port/spreed` */
+  wsUrl: string;
+  stop(): Promise<void>;
+}
+
+export interface TestSetupOptions {
+  /** Extra server.conf text appended to the generated config. */
+  extraConfig?: string;
+  /** `[clients] internalsecret`; default INTERNAL_SECRET. */
+  internalSecret?: string;
+  /** Extra lines for the backend section of the fake Nextcloud. */
+  backendConfig?: string;
+  timeouts?: Partial<HubTimeouts>;
+  maxBufferedBytes?: number;
+  throttleSleep?: (ms: number) => Promise<void>;
+}
+
+/**
+ * A signaling server on a free loopback port, configured through the real server.conf loader,
+ * with one fake Nextcloud as its backend.
+ */
+export async function startTestSetup(opts: TestSetupOptions = {}): Promise<TestSetup> {
+  const nextcloud = await startFakeNextcloud({ secret: 'test-backend-secret' });
+  const text = [
+    '[http]',
+    'listen = 127.0.0.1:0',
+    '[sessions]',
+    'hashkey = test-hash-key-with-32-characters',
+    'blockkey = 0123456789abcdef',
+    '[clients]',
+    `internalsecret = ${opts.internalSecret ?? INTERNAL_SECRET}`,
+    '[nats]',
+    'url = nats://loopback',
+    '[backend]',
+    'backends = nc1',
+    '[nc1]',
+    `url = ${nextcloud.url}`,
+    `secret = ${nextcloud.secret}`,
+    opts.backendConfig ?? '',
+    opts.extraConfig ?? '',
+  ].join('\n');
+  const { config } = loadServerConfig(text, {});
+  const server = new SignalingServer(config, {
+    log: silentLogger(),
+    registry: new Registry(),
+    timeouts: opts.timeouts,
+    maxBufferedBytes: opts.maxBufferedBytes,
+    throttleSleep: opts.throttleSleep,
+  });
+  const [address] = await server.start();
+  return {
+    server,
+    nextcloud,
+    baseUrl: `http://${address}/`,
+    wsUrl: `ws://${address}/spreed`,
+    async stop() {
+      await server.stop();
+      await nextcloud.close();
+    },
+  };
+}

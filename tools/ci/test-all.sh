@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The test command (README, `npm test`, `.ci/run`): installs what the tests need on a fresh
+# Debian machine with Node 20 (system packages and npm dependencies), then typechecks, lints,
+# builds and runs every project's tests through Nx, and prints `N passed, N failed`.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+export NX_DAEMON=false NX_NO_CLOUD=true NX_TUI=false FORCE_COLOR=0
+
+# Debian packages the tests start for real (nats-server, etcd, janus) or use (protoc).
+PACKAGES=(nats-server etcd-server janus protobuf-compiler iproute2)
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  echo "[test] installing Debian packages: ${missing[*]}"
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null \
+    || { echo "[test] apt-get install failed"; echo "0 passed, 1 failed"; exit 1; }
+fi
+
+if [ ! -x node_modules/.bin/nx ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "[test] installing npm dependencies (npm ci)"
+  npm ci --no-audit --no-fund || { echo "0 passed, 1 failed"; exit 1; }
+fi
+
+status=0
+echo "[test] typecheck, lint and build"
+npx nx run-many -t typecheck,lint,build --outputStyle=stream || status=1
+
+rm -rf dist/test-results
+echo "[test] tests"
+npx nx run-many -t test --parallel=1 --outputStyle=stream || status=1
+
+node tools/ci/sum-results.mjs dist/test-results $status
