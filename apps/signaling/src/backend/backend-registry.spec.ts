@@ -47,6 +47,15 @@ describe('BackendRegistry', () => {
     expect(http.lookup('http://anything.example/')?.secret).toBe('common');
   });
 
+  it('ignores backend sections when allowall is set, and the allowed list when sections exist', () => {
+    const all = new BackendRegistry(section({ allowall: true, backends: { one: ['https://cloud.example.com/'] } }));
+    expect(all.lookup('https://cloud.example.com/')?.id).toBe('compat');
+    expect(all.size).toBe(1);
+    const both = new BackendRegistry(section({ allowed: ['other.example.com'], backends: { one: ['https://cloud.example.com/'] } }));
+    expect(both.lookup('https://other.example.com/')).toBeUndefined();
+    expect(both.lookup('https://cloud.example.com/')?.id).toBe('one');
+  });
+
   it('supports the deprecated allowed host list', () => {
     const reg = new BackendRegistry(section({ allowed: ['cloud.example.com/ignored', 'b.example.com:8080'] }));
     expect(reg.lookup('https://cloud.example.com/any/path')?.id).toBe('compat');

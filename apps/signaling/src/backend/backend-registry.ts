@@ -28,16 +28,11 @@ export class BackendRegistry {
       allowHttp: section.allowhttp,
       compat: true,
     };
+    // Upstream's precedence: allowall, else the `backends` sections, else the deprecated list.
     if (section.allowall) {
       this.#allowAll = compat;
       this.#byId.set(COMPAT_ID, compat);
-    } else if (section.allowed.length > 0) {
-      this.#compat = compat;
-      this.#byId.set(COMPAT_ID, compat);
-      for (const entry of section.allowed) {
-        const host = entry.split('/')[0]!.trim().toLowerCase();
-        if (host) this.#add(host, compat);
-      }
+      return;
     }
     for (const b of Object.values(config.backends)) {
       const urls = b.urls.map(normaliseBaseUrl);
@@ -53,6 +48,14 @@ export class BackendRegistry {
       };
       this.#byId.set(backend.id, backend);
       for (const u of urls) this.#add(new URL(u).host, backend);
+    }
+    if (this.#byId.size === 0 && section.allowed.length > 0) {
+      this.#compat = compat;
+      this.#byId.set(COMPAT_ID, compat);
+      for (const entry of section.allowed) {
+        const host = entry.split('/')[0]!.trim().toLowerCase();
+        if (host) this.#add(host, compat);
+      }
     }
   }
 
