@@ -2,7 +2,6 @@ import WebSocket from 'ws';
 import { TestClient, waitFor } from '@talk-signaling/testing';
 import { INTERNAL_SECRET, startTestSetup, type TestSetup } from './test-server';
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- protocol messages are free-form JSON */
 
 jest.setTimeout(20_000);
 

@@ -1,9 +1,15 @@
 import { TestClient, waitFor } from '@talk-signaling/testing';
 import { startTestSetup, type TestSetup } from './test-server';
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- protocol messages are free-form JSON */
 
 jest.setTimeout(20_000);
+
+interface HelloPayload {
+  sessionid: string;
+  resumeid: string;
+  userid: string;
+  server: unknown;
+}
 
 describe('resume', () => {
   let setup: TestSetup;
@@ -15,7 +21,7 @@ describe('resume', () => {
     await setup.stop();
   });
 
-  async function newSession(userid: string): Promise<{ client: TestClient; hello: any }> {
+  async function newSession(userid: string): Promise<{ client: TestClient; hello: HelloPayload }> {
     const client = await TestClient.connect(setup.wsUrl);
     const reply = await client.hello({ url: setup.nextcloud.backendUrl, params: setup.nextcloud.addUser(userid) });
     expect(reply.type).toBe('hello');

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, unlinkSync } from 'node:fs';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import { HEADER_FEATURES } from '@talk-signaling/protocol';
 import type { Logger } from '@talk-signaling/runtime';
 import { clientIp } from './client-ip';
@@ -19,7 +19,7 @@ export interface SignalingHttpServerOptions {
   trustedProxies: IpAllowList;
   log: Logger;
   /** Called with every accepted `/spreed` WebSocket. */
-  onWebSocket: (ws: import('ws').WebSocket, req: IncomingMessage, ip: string) => void;
+  onWebSocket: (ws: WebSocket, req: IncomingMessage, ip: string) => void;
 }
 
 export interface ListenSpec {
