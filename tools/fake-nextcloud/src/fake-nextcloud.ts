@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -168,7 +168,7 @@ export class FakeNextcloud {
    * `{userid, ticket}`. `user` becomes the `auth.user` data (default `{displayname: userid}`).
    */
   addUser(userid: string, opts: { ticket?: string; user?: Record<string, unknown> } = {}): { userid: string; ticket: string } {
-    const ticket = opts.ticket ?? newTicket();
+    const ticket = opts.ticket ?? newTicket(userid);
     this.#users.set(userid, { ticket, ...(opts.user === undefined ? {} : { user: opts.user }) });
     this.#denied.delete(userid);
     return { userid, ticket };
@@ -176,7 +176,7 @@ export class FakeNextcloud {
 
   /** Hello v1 params of a guest: empty userid and a ticket the fake accepts. */
   anonymousParams(): { userid: string; ticket: string } {
-    const ticket = newTicket();
+    const ticket = newTicket('');
     this.#anonymousTickets.add(ticket);
     return { userid: '', ticket };
   }
@@ -480,8 +480,17 @@ export function startFakeNextcloud(opts: FakeNextcloudOptions): Promise<FakeNext
   return FakeNextcloud.start(opts);
 }
 
-function newTicket(): string {
-  return randomBytes(24).toString('hex');
+/** Per-process secret for the tickets below (Talk keeps one per user in its config). */
+const TICKET_SECRET = randomBytes(32);
+
+/**
+ * A ticket in Talk's v1 format `random:timestamp:userid:checksum` (`Config::getSignalingTicketV1`,
+ * checksum = HMAC-SHA256 of the rest). The fake compares tickets as opaque strings; the format
+ * only makes them look like the real thing in logs.
+ */
+function newTicket(userid: string): string {
+  const data = `${randomBytes(8).toString('hex')}:${Math.floor(Date.now() / 1000)}:${userid}`;
+  return `${data}:${createHmac('sha256', TICKET_SECRET).update(data).digest('hex')}`;
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {
