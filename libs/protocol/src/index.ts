@@ -169,3 +169,114 @@ export {
   inCallFlags,
   isInCall,
 } from './signaling/flags';
+
+// Backend API (Nextcloud ↔ signaling)
+export {
+  OCS_INCOMPLETE_MESSAGE,
+  OCS_THROTTLED_MESSAGE,
+  OCS_INCOMPLETE_REASON,
+  OCS_THROTTLED_REASON,
+  OcsMetaSchema,
+  OcsResponseSchema,
+  unwrapOcs,
+  isThrottledOcsError,
+  buildOcsResponse,
+} from './backend/ocs';
+export type { OcsResponse } from './backend/ocs';
+export {
+  CAPABILITY_SIGNALING_V3,
+  CONFIG_HELLO_V2_TOKEN_KEY,
+  CONFIG_SESSION_PING_LIMIT,
+  parseCapabilities,
+} from './backend/capabilities';
+export type { Capabilities } from './backend/capabilities';
+export {
+  BackendRoomInviteSchema,
+  BackendRoomDisinviteSchema,
+  BackendRoomUpdateSchema,
+  BackendRoomDeleteSchema,
+  BackendRoomParticipantsSchema,
+  BackendRoomInCallSchema,
+  BackendRoomMessageSchema,
+  BackendRoomSwitchToSchema,
+  BackendRoomDialoutSchema,
+  BackendRoomTransientSchema,
+  BackendRoomDialoutResponseSchema,
+  UNSUPPORTED_REQUEST_TYPE,
+  parseBackendRoomRequest,
+  dialoutSuccessResponse,
+  dialoutErrorResponse,
+} from './backend/backend-room-request';
+export type {
+  BackendRoomRequest,
+  BackendRoomRequestType,
+  BackendRoomInvite,
+  BackendRoomDisinvite,
+  BackendRoomUpdate,
+  BackendRoomDelete,
+  BackendRoomParticipants,
+  BackendRoomInCall,
+  BackendRoomMessage,
+  BackendRoomSwitchTo,
+  BackendRoomDialout,
+  BackendRoomTransient,
+  BackendRoomDialoutResponse,
+} from './backend/backend-room-request';
+export {
+  BACKEND_VERSION,
+  BackendClientAuthRequestSchema,
+  BackendClientRoomRequestSchema,
+  BackendPingEntrySchema,
+  BackendClientPingRequestSchema,
+  BackendClientSessionRequestSchema,
+  BackendClientRequestSchema,
+  newBackendClientAuthRequest,
+  newBackendClientRoomRequest,
+  newBackendClientPingRequest,
+  newBackendClientSessionRequest,
+} from './backend/backend-client-request';
+export type {
+  BackendClientAuthRequest,
+  BackendClientRoomRequest,
+  BackendPingEntry,
+  BackendClientPingRequest,
+  BackendClientSessionRequest,
+  BackendClientRequest,
+} from './backend/backend-client-request';
+export {
+  BackendClientAuthResponseSchema,
+  BackendClientRoomResponseSchema,
+  BackendClientPingResponseSchema,
+  BackendClientSessionResponseSchema,
+  parseBackendClientResponse,
+} from './backend/backend-client-response';
+export type {
+  BackendClientResponse,
+  BackendClientAuthResponse,
+  BackendClientRoomResponse,
+  BackendClientPingResponse,
+  BackendClientSessionResponse,
+} from './backend/backend-client-response';
+
+// Signaling ↔ mcu-proxy protocol
+export {
+  ProxyHelloClientPayloadSchema,
+  ProxyCommandType,
+  ProxyCommandClientPayloadSchema,
+  ProxyPayloadClientPayloadSchema,
+  ProxyClientMessageSchema,
+  parseProxyClientMessage,
+} from './proxy/proxy-client-message';
+export type { ProxyClientMessage } from './proxy/proxy-client-message';
+export {
+  ProxyHelloServerPayloadSchema,
+  PublisherStreamSchema,
+  ProxyCommandServerPayloadSchema,
+  ProxyPayloadServerPayloadSchema,
+  ProxyEventType,
+  ProxyEventServerPayloadSchema,
+  ProxyServerMessageSchema,
+  PROXY_ERROR_MESSAGES,
+  parseProxyServerMessage,
+} from './proxy/proxy-server-message';
+export type { PublisherStream, ProxyServerMessage } from './proxy/proxy-server-message';
