@@ -245,8 +245,8 @@ export class FakeNextcloud {
 
   /**
    * Makes the next request of `type` fail (calls queue up, one failure per request):
-   * - `http500`: HTTP 500 with an OCS failure envelope and empty `data` (what Nextcloud sends
-   *   for an uncaught exception in an OCS controller);
+   * - `http500`: HTTP 500 with an HTML error page (`text/html`), as when Nextcloud's PHP fails
+   *   before the OCS layer; the signaling server must not take it for a JSON answer;
    * - `garbage`: HTTP 200, JSON content type, body that is not JSON;
    * - `wrong-type`: a valid OCS envelope whose data has an unexpected `type`;
    * - `ocs-429`: HTTP 429 with OCS `meta.statuscode` 429 (brute-force throttling);
@@ -379,9 +379,12 @@ export class FakeNextcloud {
     switch (how) {
       case undefined:
         return false;
-      case 'http500':
-        sendJson(res, 500, ocsEnvelope([], { status: 'failure', statuscode: 500, message: 'Internal Server Error' }));
+      case 'http500': {
+        const page = '<!DOCTYPE html>\n<html><head><title>Nextcloud</title></head><body><h2>Internal Server Error</h2></body></html>\n';
+        res.writeHead(500, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': Buffer.byteLength(page) });
+        res.end(page);
         return true;
+      }
       case 'garbage':
         res.writeHead(200, { 'Content-Type': JSON_CONTENT_TYPE });
         res.end('<html>this is not JSON');
