@@ -1,8 +1,7 @@
-import { z } from 'zod';
 import { invalidFormat } from '../errors';
-import { parseWithSchema } from '../parse-with-schema';
+import { isJsonObject } from '../optional-field';
 import type { ParseResult } from '../parse-result';
-import { checkRecipient, RecipientShape } from './recipient';
+import { checkRecipient } from './recipient';
 import type { MessageRecipient } from './recipient';
 
 /** Payload of `message` and `control`. */
@@ -26,35 +25,44 @@ export interface ControlClientMessage {
   control: MessageClientPayload;
 }
 
-const MessageClientPayloadShape = z.object({
-  recipient: z.unknown().optional(),
-  data: z.unknown().optional(),
-});
+/** Reads an optional string field the way the Go decoder does (null = absent); `false` = mistyped. */
+function optionalString(value: unknown): string | undefined | false {
+  if (value === undefined || value === null) return undefined;
+  return typeof value === 'string' ? value : false;
+}
 
 /**
  * Validates a `message` or `control` payload (fact sheet 1.8/1.10). `key` is the payload key,
  * used in the failure reason. `data` is checked for presence only, never copied.
+ *
+ * Hand-written rather than zod: this runs for every chat/signalling frame.
  */
 export function parseMessagePayload(
   raw: unknown,
   key: 'message' | 'control',
   id?: string,
 ): ParseResult<MessageClientPayload> {
-  const shape = parseWithSchema(MessageClientPayloadShape, raw, key);
-  if (!shape.ok) return shape;
-  const recipientShape = parseWithSchema(
-    RecipientShape,
-    shape.value.recipient === undefined || shape.value.recipient === null ? {} : shape.value.recipient,
-    `${key}.recipient`,
-  );
-  if (!recipientShape.ok) return recipientShape;
+  // JSON type mismatches are undecodable upstream: no id.
+  if (!isJsonObject(raw)) return { ok: false, error: invalidFormat(`${key}: expected object`) };
+  const rawRecipient = raw['recipient'];
+  let recipientShape: { type?: string; sessionid?: string; userid?: string } = {};
+  if (rawRecipient !== undefined && rawRecipient !== null) {
+    if (!isJsonObject(rawRecipient)) return { ok: false, error: invalidFormat(`${key}.recipient: expected object`) };
+    const type = optionalString(rawRecipient['type']);
+    const sessionid = optionalString(rawRecipient['sessionid']);
+    const userid = optionalString(rawRecipient['userid']);
+    if (type === false) return { ok: false, error: invalidFormat(`${key}.recipient.type: expected string`) };
+    if (sessionid === false) return { ok: false, error: invalidFormat(`${key}.recipient.sessionid: expected string`) };
+    if (userid === false) return { ok: false, error: invalidFormat(`${key}.recipient.userid: expected string`) };
+    recipientShape = { type, sessionid, userid };
+  }
   const fail = (reason: string): ParseResult<MessageClientPayload> => {
     const error = invalidFormat(reason);
     return id === undefined ? { ok: false, error } : { ok: false, error, id };
   };
-  const data = shape.value.data;
+  const data = raw['data'];
   if (data === undefined || data === null) return fail(`${key}.data: required`);
-  const checked = checkRecipient(recipientShape.value, key);
+  const checked = checkRecipient(recipientShape, key);
   if ('reason' in checked) return fail(checked.reason);
   return { ok: true, value: { recipient: checked.recipient, data } };
 }

@@ -31,7 +31,7 @@ export const RecipientShape = z.object({
  * returns the recipient or a reason for the failure.
  */
 export function checkRecipient(
-  raw: z.output<typeof RecipientShape>,
+  raw: { type?: string | undefined; sessionid?: string | undefined; userid?: string | undefined },
   prefix: string,
 ): { recipient: MessageRecipient } | { reason: string } {
   const extra: { sessionid?: string; userid?: string } = {};
