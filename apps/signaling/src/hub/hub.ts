@@ -98,7 +98,6 @@ export class Hub {
       for (const conn of this.#peers.keys()) conn.heartbeat();
     }, deps.timeouts.pingIntervalMs);
     this.#heartbeat.unref();
-    deps.metrics.backendCurrent.set(0);
   }
 
   /** Routes authenticated messages of `type` to `handler`. */
