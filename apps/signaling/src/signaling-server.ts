@@ -1,8 +1,12 @@
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { WebSocket } from 'ws';
+import { ServerFeature } from '@talk-signaling/protocol';
 import type { Logger } from '@talk-signaling/runtime';
 import { BackendClient } from './backend/backend-client';
 import { BackendRegistry } from './backend/backend-registry';
+import { Capabilities } from './backend/capabilities';
+import { HelloV2TokenVerifier } from './backend/hello-v2-verifier';
+import { signalingV3Rewriter } from './backend/signaling-v3-url';
 import type { ServerConfig } from './config';
 import { sendJson } from './http/http-routes';
 import { DEFAULT_STATS_ALLOWED, DEFAULT_TRUSTED_PROXIES, IpAllowList } from './http/ip-allow-list';
@@ -46,6 +50,8 @@ export class SignalingServer {
   readonly http: SignalingHttpServer;
   readonly sessions = new SessionRegistry();
   readonly backends: BackendRegistry;
+  /** Nextcloud capabilities per backend URL (v3 rewrite, hello v2 keys, room ping limits). */
+  readonly capabilities: Capabilities;
   readonly #log: Logger;
   readonly #throttler: Throttler;
   readonly #backendClient: BackendClient;
@@ -66,7 +72,10 @@ export class SignalingServer {
       features: () => [...this.features.client],
       log: opts.log.child({ component: 'backend-client' }),
       registry: this.registry,
+      rewriteUrl: (url) => signalingV3Rewriter(this.capabilities)(url),
     });
+    this.capabilities = new Capabilities({ client: this.#backendClient, log: opts.log.child({ component: 'capabilities' }) });
+    this.features.add(ServerFeature.HelloV2);
     const metrics = createHubMetrics(this.registry);
     metrics.backendCurrent.set(this.backends.size);
     this.hub = new Hub({
@@ -79,6 +88,7 @@ export class SignalingServer {
         backendClient: this.#backendClient,
         throttler: this.#throttler,
         internalSecret: config.clients.internalsecret,
+        helloV2: new HelloV2TokenVerifier({ capabilities: this.capabilities, log: opts.log.child({ component: 'hello-v2' }) }),
         log: opts.log.child({ component: 'hello' }),
       }),
       throttler: this.#throttler,

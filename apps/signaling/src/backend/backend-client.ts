@@ -36,6 +36,8 @@ export interface BackendClientOptions {
   features: () => string[];
   log: Logger;
   registry: Registry;
+  /** Rewrites each POST URL before sending (the v3 rewrite of section 3.1); identity when absent. */
+  rewriteUrl?: (url: string) => Promise<string>;
 }
 
 const MAX_REDIRECTS = 10;
@@ -67,6 +69,7 @@ export class BackendClient {
 
   /** POSTs `body` (checksummed with the backend's secret) and returns the OCS `data`. */
   async postJson(url: string, backend: Backend, body: unknown): Promise<unknown> {
+    if (this.#opts.rewriteUrl) url = await this.#opts.rewriteUrl(url);
     const text = JSON.stringify(body);
     const random = newRandom();
     const headers = {
