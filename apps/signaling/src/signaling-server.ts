@@ -1,6 +1,7 @@
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { WebSocket } from 'ws';
 import { ServerFeature } from '@talk-signaling/protocol';
+import { LoopbackBus, type Bus } from '@talk-signaling/nats-bus';
 import type { Logger } from '@talk-signaling/runtime';
 import { BackendClient } from './backend/backend-client';
 import { BackendRegistry } from './backend/backend-registry';
@@ -16,7 +17,13 @@ import { FeatureSet } from './hub/feature-set';
 import { HelloAuthenticator } from './hub/hello-authenticator';
 import { DEFAULT_HUB_TIMEOUTS, Hub, type HubTimeouts } from './hub/hub';
 import { createHubMetrics } from './hub/hub-metrics';
+import { MessageHandler } from './hub/message-handler';
+import { ANONYMOUS_JOIN_TIMEOUT_MS, RoomHandler } from './hub/room-handler';
+import { Router } from './hub/router';
 import { SessionRegistry } from './hub/session-registry';
+import { createRoomMetrics } from './room/room-metrics';
+import { RoomRegistry } from './room/room-registry';
+import { RoomSessionIndex } from './room/room-session-index';
 import { SessionIdCodec } from './session/session-id-codec';
 import { Throttler } from './throttle/throttler';
 import { SERVER_PRODUCT, SERVER_VERSION } from './version';
@@ -31,11 +38,16 @@ export interface SignalingServerOptions {
   maxBufferedBytes?: number;
   /** Include Node process metrics in `/metrics` (off in tests). */
   processMetrics?: boolean;
+  /** Anonymous sessions must join a room within this (ms; upstream 10 s). */
+  anonymousJoinTimeoutMs?: number;
+  /** Room joins/leaves within this window are sent as one event (ms). */
+  roomEventBatchMs?: number;
   /** How throttled failures wait (tests shorten the real 100 ms .. 25 s delays). */
   throttleSleep?: (ms: number) => Promise<void>;
 }
 
 const DEFAULT_MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+const DEFAULT_ROOM_EVENT_BATCH_MS = 20;
 
 /**
  * The signaling server built from a validated configuration: every component constructed
@@ -50,6 +62,10 @@ export class SignalingServer {
   readonly http: SignalingHttpServer;
   readonly sessions = new SessionRegistry();
   readonly backends: BackendRegistry;
+  readonly bus: Bus;
+  readonly router: Router;
+  readonly rooms: RoomRegistry;
+  readonly roomSessions = new RoomSessionIndex();
   /** Nextcloud capabilities per backend URL (v3 rewrite, hello v2 keys, room ping limits). */
   readonly capabilities: Capabilities;
   readonly #log: Logger;
@@ -97,6 +113,27 @@ export class SignalingServer {
       timeouts: { ...DEFAULT_HUB_TIMEOUTS, ...opts.timeouts },
       maxBufferedBytes: opts.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES,
     });
+    this.bus = new LoopbackBus({ onError: (err, subject) => opts.log.error({ err, subject }, 'bus handler failed') });
+    this.router = new Router(this.bus);
+    const router = this.router;
+    this.hub.addListener({
+      sessionCreated: (session) => router.attachSession(session),
+      sessionClosed: (session) => router.detachSession(session),
+    });
+    this.rooms = new RoomRegistry({
+      router,
+      metrics: createRoomMetrics(this.registry),
+      log: opts.log.child({ component: 'room' }),
+      batchMs: opts.roomEventBatchMs ?? DEFAULT_ROOM_EVENT_BATCH_MS,
+    });
+    new RoomHandler({
+      hub: this.hub,
+      rooms: this.rooms,
+      roomSessions: this.roomSessions,
+      backendClient: this.#backendClient,
+      anonymousJoinTimeoutMs: opts.anonymousJoinTimeoutMs ?? ANONYMOUS_JOIN_TIMEOUT_MS,
+    });
+    new MessageHandler({ hub: this.hub, router, sessions: this.sessions });
     this.http = new SignalingHttpServer({
       serverHeader: SERVER_PRODUCT,
       features: () => this.features.client,
@@ -112,7 +149,7 @@ export class SignalingServer {
       allowed: new IpAllowList(config.stats.allowed_ips.length ? config.stats.allowed_ips : DEFAULT_STATS_ALLOWED),
       trustedProxies,
       registry: this.registry,
-      source: { stats: () => ({ rooms: 0, sessions: this.sessions.size }) },
+      source: { stats: () => ({ rooms: this.rooms.size, sessions: this.sessions.size }) },
     });
   }
 
@@ -136,6 +173,7 @@ export class SignalingServer {
     this.http.startDraining();
     this.hub.shutdown();
     await this.http.close();
+    await this.bus.close();
     this.#throttler.close();
     this.#backendClient.close();
   }

@@ -27,6 +27,8 @@ export interface TestSetupOptions {
   timeouts?: Partial<HubTimeouts>;
   maxBufferedBytes?: number;
   throttleSleep?: (ms: number) => Promise<void>;
+  roomEventBatchMs?: number;
+  anonymousJoinTimeoutMs?: number;
 }
 
 /**
@@ -60,6 +62,8 @@ export async function startTestSetup(opts: TestSetupOptions = {}): Promise<TestS
     timeouts: opts.timeouts,
     maxBufferedBytes: opts.maxBufferedBytes,
     throttleSleep: opts.throttleSleep,
+    roomEventBatchMs: opts.roomEventBatchMs,
+    anonymousJoinTimeoutMs: opts.anonymousJoinTimeoutMs,
   });
   const [address] = await server.start();
   return {

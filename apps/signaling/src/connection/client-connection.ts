@@ -80,7 +80,7 @@ export class ClientConnection {
    * Writes one text frame. Returns false when the frame was not written because the connection
    * is closing, or because the peer stopped reading and the connection was cut.
    */
-  sendText(text: string): boolean {
+  sendText(text: string | Buffer): boolean {
     if (this.#closing) return false;
     if (this.#ws.bufferedAmount > this.#maxBufferedBytes) {
       this.log.warn({ buffered: this.#ws.bufferedAmount }, 'slow consumer, closing connection');
@@ -88,7 +88,8 @@ export class ClientConnection {
       this.close(CloseCode.SlowConsumer, 'slow consumer');
       return false;
     }
-    this.#ws.send(text);
+    // Buffers are pre-encoded fan-out frames: send them as text without re-encoding.
+    this.#ws.send(text, { binary: false });
     return true;
   }
 

@@ -9,7 +9,7 @@ import {
 } from '@talk-signaling/protocol';
 import type { Logger } from '@talk-signaling/runtime';
 import { ClientConnection, CloseCode, type ConnectionHandler, type ConnectionInfo } from '../connection/client-connection';
-import { ClientSession } from '../session/client-session';
+import { ClientSession, type Frame } from '../session/client-session';
 import type { SessionIdCodec } from '../session/session-id-codec';
 import type { Throttler } from '../throttle/throttler';
 import type { FeatureSet } from './feature-set';
@@ -296,7 +296,7 @@ export class Hub {
   }
 
   /** Ties socket and session together; returns what the session queued while detached. */
-  #bind(peer: Peer, session: ClientSession): string[] {
+  #bind(peer: Peer, session: ClientSession): Frame[] {
     clearTimeout(peer.helloTimer);
     peer.helloTimer = undefined;
     peer.session = session;

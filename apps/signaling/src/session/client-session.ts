@@ -1,7 +1,17 @@
+import { Permission } from '@talk-signaling/protocol';
 import type { Logger } from '@talk-signaling/runtime';
 import type { Backend } from '../backend/backend';
 import type { ClientConnection } from '../connection/client-connection';
 import type { SessionIdData } from './session-id-codec';
+
+/** A serialised server message: a string, or a UTF-8 buffer shared by many recipients. */
+export type Frame = string | Buffer;
+
+/** What a session needs to know about the room it is in (implemented by `Room`). */
+export interface SessionRoom {
+  readonly id: string;
+  readonly backendId: string;
+}
 
 export type ClientType = 'client' | 'internal';
 
@@ -48,11 +58,21 @@ export class ClientSession {
   /** The attached socket; undefined while detached (waiting for a resume). */
   #connection: ClientConnection | undefined;
   /** Frames sent while detached, in order. */
-  #pending: string[] = [];
+  #pending: Frame[] = [];
   #hasPendingChatRefresh = false;
   /** Expiry timer, armed while detached. */
   #expiry: NodeJS.Timeout | undefined;
   #closed = false;
+  /** The room this session is in, if any. */
+  room: SessionRoom | undefined;
+  /** Nextcloud's room session id for the current room (pings, leave, uniqueness). */
+  roomSessionId: string | undefined;
+  /** `session.userid` of Nextcloud's room response: the user when hello had none. */
+  roomUserId = '';
+  /** Granted permissions; undefined = "old-style" session that never received a list. */
+  permissions: ReadonlySet<string> | undefined;
+  /** In-call flags (1.13). */
+  inCall = 0;
 
   constructor(init: ClientSessionInit) {
     this.privateId = init.privateId;
@@ -66,6 +86,18 @@ export class ClientSession {
     this.helloVersion = init.helloVersion;
     this.features = new Set(init.features);
     this.log = init.log;
+  }
+
+  /** The user id others see: the authenticated one, else the one from the room response. */
+  get effectiveUserId(): string {
+    return this.userId || this.roomUserId;
+  }
+
+  /** Old-style sessions have every permission except `hide-displaynames` (1.13). */
+  hasPermission(permission: string): boolean {
+    const granted = this.permissions;
+    if (granted === undefined) return permission !== Permission.HideDisplayNames;
+    return granted.has(permission);
   }
 
   get connection(): ClientConnection | undefined {
@@ -84,7 +116,7 @@ export class ClientSession {
    * Delivers one serialised server message: straight to the socket, or into the pending queue
    * while detached. `chatRefresh` marks Talk's chat refresh notification, kept once at most.
    */
-  send(text: string, chatRefresh = false): void {
+  send(text: Frame, chatRefresh = false): void {
     if (this.#closed) return;
     const conn = this.#connection;
     if (conn && !conn.closed) {
@@ -104,7 +136,7 @@ export class ClientSession {
   }
 
   /** Attaches a (new) socket. Returns the frames queued meanwhile; the caller sends them. */
-  attach(conn: ClientConnection): string[] {
+  attach(conn: ClientConnection): Frame[] {
     this.#connection = conn;
     clearTimeout(this.#expiry);
     this.#expiry = undefined;

@@ -1,0 +1,65 @@
+import {
+  Permission,
+  signalingError,
+  type ControlClientMessage,
+  type MessageClientMessage,
+  type MessageClientPayload,
+} from '@talk-signaling/protocol';
+import type { ClientSession } from '../session/client-session';
+import type { Hub } from './hub';
+import { withId } from './room-handler';
+import type { Router } from './router';
+import type { SessionRegistry } from './session-registry';
+
+/**
+ * Client-to-client `message` and `control` (1.8, 1.10): routed to one session, all sessions of
+ * a user, or the sender's room, always within the sender's backend. `data` is forwarded as the
+ * very value received, never copied or re-validated.
+ */
+export class MessageHandler {
+  readonly #router: Router;
+  readonly #sessions: SessionRegistry;
+
+  constructor(deps: { hub: Hub; router: Router; sessions: SessionRegistry }) {
+    this.#router = deps.router;
+    this.#sessions = deps.sessions;
+    deps.hub.handle('message', (s, m) => this.#route(s, 'message', (m as MessageClientMessage).message, m.id));
+    deps.hub.handle('control', (s, m) => {
+      // Only internal clients and holders of `control` may steer others; the rest is ignored.
+      if (s.clientType !== 'internal' && !s.hasPermission(Permission.Control)) return;
+      this.#route(s, 'control', (m as ControlClientMessage).control, m.id);
+    });
+  }
+
+  #route(sender: ClientSession, type: 'message' | 'control', payload: MessageClientPayload, id: string | undefined): void {
+    const recipient = payload.recipient;
+    const from: { type: string; sessionid: string; userid?: string } = { type: recipient.type, sessionid: sender.publicId };
+    const userId = sender.effectiveUserId;
+    if (userId) from.userid = userId;
+    switch (recipient.type) {
+      case 'session': {
+        const target = this.#sessions.byPublicId(recipient.sessionid);
+        if (target === sender) return;
+        if (target && target.backend.id !== sender.backend.id) return; // never across backends
+        const body: Record<string, unknown> = { sender: from };
+        // Via the bus to another node the receiver learns whom it was addressed to.
+        if (!target) body['recipient'] = recipient;
+        body['data'] = payload.data;
+        this.#router.toSession(recipient.sessionid, { type, [type]: body });
+        return;
+      }
+      case 'user':
+        if (recipient.userid === sender.userId) return;
+        this.#router.toUser(recipient.userid, sender.backend.id, { type, [type]: { sender: from, data: payload.data } });
+        return;
+      case 'room': {
+        const room = sender.room;
+        if (!room) return;
+        this.#router.toRoom(room.id, room.backendId, { type, [type]: { sender: from, data: payload.data } });
+        return;
+      }
+      default:
+        sender.send(JSON.stringify(withId(id, { type: 'error', error: signalingError('invalid_format').toPayload() })));
+    }
+  }
+}

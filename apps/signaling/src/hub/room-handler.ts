@@ -1,0 +1,174 @@
+import {
+  parseBackendClientResponse,
+  SignalingError,
+  signalingError,
+  type RoomClientMessage,
+} from '@talk-signaling/protocol';
+import { BackendRequestError, type BackendClient } from '../backend/backend-client';
+import type { Room } from '../room/room';
+import type { RoomRegistry } from '../room/room-registry';
+import type { RoomSessionIndex } from '../room/room-session-index';
+import type { ClientSession } from '../session/client-session';
+import type { CloseReason, Hub, SessionListener } from './hub';
+
+/** Anonymous sessions must be in a room this soon after hello or after leaving one (upstream). */
+export const ANONYMOUS_JOIN_TIMEOUT_MS = 10_000;
+
+export interface RoomHandlerDeps {
+  hub: Hub;
+  rooms: RoomRegistry;
+  roomSessions: RoomSessionIndex;
+  backendClient: BackendClient;
+  anonymousJoinTimeoutMs: number;
+}
+
+/**
+ * `room` requests (1.6): validation with Nextcloud, joining, leaving, switching rooms, the
+ * room session uniqueness rule, and the join deadline for anonymous sessions.
+ */
+export class RoomHandler implements SessionListener {
+  readonly #deps: RoomHandlerDeps;
+  readonly #joinTimers = new Map<ClientSession, NodeJS.Timeout>();
+  /** Latest join request per session; an older one finishing late must not win. */
+  readonly #joinSeq = new Map<ClientSession, number>();
+
+  constructor(deps: RoomHandlerDeps) {
+    this.#deps = deps;
+    deps.hub.addListener(this);
+    deps.hub.handle('room', (session, message) => void this.#onRoom(session, message as RoomClientMessage));
+  }
+
+  sessionCreated(session: ClientSession): void {
+    this.#armJoinTimer(session);
+  }
+
+  sessionClosed(session: ClientSession, reason: CloseReason): void {
+    this.#clearJoinTimer(session);
+    this.#joinSeq.delete(session);
+    // A session kicked for reconnecting is replaced by its successor: Nextcloud must not see a leave.
+    this.leaveRoom(session, reason !== 'room_session_reconnected');
+  }
+
+  /** Takes the session out of its room; tells Nextcloud when it had a room session id. */
+  leaveRoom(session: ClientSession, notify: boolean): void {
+    const room = session.room as Room | undefined;
+    if (!room) return;
+    const roomSessionId = session.roomSessionId;
+    this.#deps.roomSessions.delete(session);
+    room.removeSession(session);
+    session.permissions = undefined;
+    session.roomUserId = '';
+    if (notify && roomSessionId !== undefined && session.clientType === 'client') {
+      const body = {
+        type: 'room',
+        room: { version: '1.0', roomid: room.id, userid: session.userId, sessionid: roomSessionId, action: 'leave' },
+      };
+      // Fire and forget: upstream only logs the outcome of leave notifications.
+      this.#deps.backendClient.postJson(session.backendUrl, session.backend, body).catch((err: unknown) => {
+        session.log.warn({ room: room.id, err: (err as Error).message }, 'room leave notification failed');
+      });
+    }
+  }
+
+  async #onRoom(session: ClientSession, message: RoomClientMessage): Promise<void> {
+    const { roomid, sessionid } = message.room;
+    const seq = (this.#joinSeq.get(session) ?? 0) + 1;
+    this.#joinSeq.set(session, seq);
+    if (roomid === '') {
+      if (!session.room) return;
+      this.leaveRoom(session, true);
+      session.send(JSON.stringify(withId(message.id, { type: 'room', room: { roomid: '' } })));
+      this.#armJoinTimer(session);
+      return;
+    }
+    const current = session.room as Room | undefined;
+    if (current && current.id === roomid) {
+      this.#deps.roomSessions.set(session, sessionid ?? session.publicId);
+      const room: Record<string, unknown> = { roomid };
+      if (current.properties !== undefined) room['properties'] = current.properties;
+      const error = signalingError('already_joined', { room }).toPayload();
+      session.send(JSON.stringify(withId(message.id, { type: 'error', error })));
+      return;
+    }
+    try {
+      const answer = await this.#validate(session, roomid, sessionid);
+      if (session.closed || this.#joinSeq.get(session) !== seq) return;
+      this.#join(session, message.id, roomid, sessionid, answer);
+    } catch (err) {
+      if (session.closed) return;
+      const error = err instanceof SignalingError ? err : new SignalingError('internal_error', (err as Error).message);
+      session.send(JSON.stringify(withId(message.id, { type: 'error', error: error.toPayload() })));
+    }
+  }
+
+  /** Asks Nextcloud whether the session may join (internal clients may join anything). */
+  async #validate(
+    session: ClientSession,
+    roomid: string,
+    sessionid: string | undefined,
+  ): Promise<{ properties?: unknown; userId?: string; permissions?: string[] }> {
+    if (session.clientType === 'internal') return {};
+    const body = {
+      type: 'room',
+      room: { version: '1.0', roomid, userid: session.userId, sessionid: sessionid ?? session.publicId },
+    };
+    let data: unknown;
+    try {
+      data = await this.#deps.backendClient.postJson(session.backendUrl, session.backend, body);
+    } catch (err) {
+      if (err instanceof BackendRequestError) throw new SignalingError('internal_error', err.message);
+      throw err;
+    }
+    const response = parseBackendClientResponse(data);
+    if (!response.ok) throw signalingError('room_join_failed');
+    const value = response.value;
+    if (value.type === 'error') throw new SignalingError(value.error.code, value.error.message, value.error.details);
+    if (value.type !== 'room') throw signalingError('room_join_failed');
+    return { properties: value.room.properties, userId: value.room.session?.userid, permissions: value.room.permissions };
+  }
+
+  #join(
+    session: ClientSession,
+    id: string | undefined,
+    roomid: string,
+    sessionid: string | undefined,
+    answer: { properties?: unknown; userId?: string; permissions?: string[] },
+  ): void {
+    const { roomSessions, rooms } = this.#deps;
+    if (sessionid) {
+      const other = roomSessions.get(session.backend.id, sessionid);
+      if (other && other !== session) this.#deps.hub.closeSession(other, 'room_session_reconnected');
+    }
+    this.leaveRoom(session, true);
+    const room = rooms.getOrCreate(session.backend.id, roomid, answer.properties);
+    if (sessionid) roomSessions.set(session, sessionid);
+    this.#clearJoinTimer(session);
+    session.roomUserId = answer.userId ?? '';
+    if (answer.permissions !== undefined) session.permissions = new Set(answer.permissions);
+    const reply: Record<string, unknown> = { roomid };
+    if (room.properties !== undefined) reply['properties'] = room.properties;
+    session.send(JSON.stringify(withId(id, { type: 'room', room: reply })));
+    room.addSession(session);
+  }
+
+  #armJoinTimer(session: ClientSession): void {
+    if (session.clientType !== 'client' || session.userId !== '' || session.closed) return;
+    this.#clearJoinTimer(session);
+    const timer = setTimeout(() => {
+      this.#joinTimers.delete(session);
+      if (!session.room) this.#deps.hub.closeSession(session, 'room_join_timeout');
+    }, this.#deps.anonymousJoinTimeoutMs);
+    timer.unref();
+    this.#joinTimers.set(session, timer);
+  }
+
+  #clearJoinTimer(session: ClientSession): void {
+    clearTimeout(this.#joinTimers.get(session));
+    this.#joinTimers.delete(session);
+  }
+}
+
+/** `{id?, ...message}` with `id` first, as upstream orders it. */
+export function withId<T extends object>(id: string | undefined, message: T): T | ({ id: string } & T) {
+  return id === undefined ? message : { id, ...message };
+}

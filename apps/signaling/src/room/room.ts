@@ -1,0 +1,157 @@
+import { roomSubject, type BusSubscription } from '@talk-signaling/nats-bus';
+import type { Logger } from '@talk-signaling/runtime';
+import type { AsyncServerMessage, ServerMessageObject } from '../hub/async-message';
+import type { Router } from '../hub/router';
+import type { ClientSession, SessionRoom } from '../session/client-session';
+import type { RoomMetrics } from './room-metrics';
+
+/** One entry of a `join` event (1.7.1). */
+export interface JoinEntry {
+  sessionid: string;
+  userid: string;
+  user?: unknown;
+  roomsessionid?: string;
+  features?: string[];
+}
+
+export interface RoomOptions {
+  id: string;
+  backendId: string;
+  /** Opaque properties from Nextcloud, passed through unchanged. */
+  properties: unknown;
+  router: Router;
+  metrics: RoomMetrics;
+  log: Logger;
+  /** Joins/leaves within this window go out as one event (ms). */
+  batchMs: number;
+  /** Called once the last local member left. */
+  onEmpty: (room: Room) => void;
+}
+
+/**
+ * A room on this node: its local members, its properties, and the room events. Joins and
+ * leaves that happen close together are sent as one event with a list, each encoded once, so
+ * filling a room of N costs O(N) frames per batch instead of O(N²) single-entry events.
+ */
+export class Room implements SessionRoom {
+  readonly id: string;
+  readonly backendId: string;
+  properties: unknown;
+  readonly log: Logger;
+  readonly #opts: RoomOptions;
+  readonly #members = new Map<string, ClientSession>();
+  readonly #subscription: BusSubscription;
+  /** Joined since the last flush; not yet announced. */
+  #pendingJoins: ClientSession[] = [];
+  /** Left since the last flush; ids of announced members only. */
+  #pendingLeaves: string[] = [];
+  #flushTimer: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  constructor(opts: RoomOptions) {
+    this.id = opts.id;
+    this.backendId = opts.backendId;
+    this.properties = opts.properties;
+    this.log = opts.log;
+    this.#opts = opts;
+    this.#subscription = opts.router.bus.subscribe(roomSubject(opts.id, opts.backendId), (m) => this.#fanOut(m as AsyncServerMessage));
+  }
+
+  get size(): number {
+    return this.#members.size;
+  }
+
+  members(): IterableIterator<ClientSession> {
+    return this.#members.values();
+  }
+
+  hasMember(session: ClientSession): boolean {
+    return this.#members.get(session.publicId) === session;
+  }
+
+  addSession(session: ClientSession): void {
+    this.#members.set(session.publicId, session);
+    session.room = this;
+    this.#opts.metrics.roomSessions.inc(this.#labels(session));
+    this.#pendingJoins.push(session);
+    this.#scheduleFlush();
+  }
+
+  /** Removes a member; the others learn it with the next batch. Destroys the room when empty. */
+  removeSession(session: ClientSession): void {
+    if (this.#members.get(session.publicId) !== session) return;
+    this.#members.delete(session.publicId);
+    if (session.room === this) session.room = undefined;
+    this.#opts.metrics.roomSessions.dec(this.#labels(session));
+    const pending = this.#pendingJoins.indexOf(session);
+    if (pending >= 0) this.#pendingJoins.splice(pending, 1); // never announced: no leave either
+    else this.#pendingLeaves.push(session.publicId);
+    if (this.#members.size === 0) {
+      this.#flush();
+      this.close();
+      this.#opts.onEmpty(this);
+    } else this.#scheduleFlush();
+  }
+
+  /** Publishes a server message to every member of the room on every node. */
+  publish(message: ServerMessageObject): void {
+    this.#opts.router.toRoom(this.id, this.backendId, message);
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#flushTimer);
+    this.#subscription.unsubscribe();
+  }
+
+  #labels(session: ClientSession) {
+    return { backend: this.backendId, room: this.id, clienttype: session.clientType };
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushTimer !== undefined || this.#closed) return;
+    this.#flushTimer = setTimeout(() => this.#flush(), this.#opts.batchMs);
+  }
+
+  /**
+   * Sends what changed since the last flush, in this order (each frame encoded once):
+   *   1. `leave` with every id that left, to all members;
+   *   2. `join` with every new member, to all members (the joiners included);
+   *   3. `join` listing the members that were already there, to the joiners only.
+   */
+  #flush(): void {
+    clearTimeout(this.#flushTimer);
+    this.#flushTimer = undefined;
+    if (this.#pendingLeaves.length > 0) {
+      const leave = this.#pendingLeaves;
+      this.#pendingLeaves = [];
+      this.publish({ type: 'event', event: { target: 'room', type: 'leave', leave } });
+    }
+    const joiners = this.#pendingJoins.filter((s) => this.hasMember(s));
+    this.#pendingJoins = [];
+    if (joiners.length === 0) return;
+    this.publish({ type: 'event', event: { target: 'room', type: 'join', join: joiners.map(joinEntry) } });
+    const joined = new Set(joiners);
+    const existing: JoinEntry[] = [];
+    for (const member of this.#members.values()) if (!joined.has(member)) existing.push(joinEntry(member));
+    if (existing.length === 0) return;
+    const initial: ServerMessageObject = { type: 'event', event: { target: 'room', type: 'join', join: existing } };
+    for (const joiner of joiners) this.#opts.router.toSession(joiner.publicId, initial);
+  }
+
+  /** One bus message for the room: every local member gets the shared frame. */
+  #fanOut(message: AsyncServerMessage): void {
+    for (const member of this.#members.values()) this.#opts.router.deliver(member, message);
+  }
+}
+
+/** How a session appears in `join` events. */
+export function joinEntry(session: ClientSession): JoinEntry {
+  const entry: JoinEntry = { sessionid: session.publicId, userid: session.effectiveUserId };
+  if (session.user !== undefined && session.user !== null) entry.user = session.user;
+  if (session.clientType === 'client' && session.roomSessionId) {
+    entry.roomsessionid = session.roomSessionId;
+  }
+  return entry;
+}
