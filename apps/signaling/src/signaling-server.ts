@@ -21,6 +21,7 @@ import { MessageHandler } from './hub/message-handler';
 import { ANONYMOUS_JOIN_TIMEOUT_MS, RoomHandler } from './hub/room-handler';
 import { Router } from './hub/router';
 import { SessionRegistry } from './hub/session-registry';
+import { TransientHandler } from './hub/transient-handler';
 import { createRoomMetrics } from './room/room-metrics';
 import { RoomRegistry } from './room/room-registry';
 import { RoomSessionIndex } from './room/room-session-index';
@@ -134,6 +135,8 @@ export class SignalingServer {
       anonymousJoinTimeoutMs: opts.anonymousJoinTimeoutMs ?? ANONYMOUS_JOIN_TIMEOUT_MS,
     });
     new MessageHandler({ hub: this.hub, router, sessions: this.sessions });
+    new TransientHandler(this.hub);
+    this.features.add(ServerFeature.TransientData);
     this.http = new SignalingHttpServer({
       serverHeader: SERVER_PRODUCT,
       features: () => this.features.client,

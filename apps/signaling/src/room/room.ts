@@ -1,9 +1,10 @@
 import { roomSubject, type BusSubscription } from '@talk-signaling/nats-bus';
 import type { Logger } from '@talk-signaling/runtime';
-import type { AsyncServerMessage, ServerMessageObject } from '../hub/async-message';
+import { asyncMessage, type AsyncServerMessage, type ServerMessageObject } from '../hub/async-message';
 import type { Router } from '../hub/router';
 import type { ClientSession, SessionRoom } from '../session/client-session';
 import type { RoomMetrics } from './room-metrics';
+import { TransientData, transientChangeMessage, transientInitialMessage } from './transient-data';
 
 /** One entry of a `join` event (1.7.1). */
 export interface JoinEntry {
@@ -47,6 +48,10 @@ export class Room implements SessionRoom {
   #pendingLeaves: string[] = [];
   #flushTimer: NodeJS.Timeout | undefined;
   #closed = false;
+  /** Transient data of this room on this node (1.11); cleared when the room is destroyed. */
+  readonly transient = new TransientData({
+    onChange: (key, value, oldValue) => this.#sendTransient(transientChangeMessage(key, value, oldValue)),
+  });
 
   constructor(opts: RoomOptions) {
     this.id = opts.id;
@@ -75,6 +80,10 @@ export class Room implements SessionRoom {
     this.#opts.metrics.roomSessions.inc(this.#labels(session));
     this.#pendingJoins.push(session);
     this.#scheduleFlush();
+    // Right after the `room` reply, before the join events (upstream AddSession → AddListener).
+    if (isTransientListener(session) && this.transient.size > 0) {
+      this.#opts.router.deliver(session, asyncMessage(transientInitialMessage(this.transient.snapshot())));
+    }
   }
 
   /** Removes a member; the others learn it with the next batch. Destroys the room when empty. */
@@ -103,6 +112,17 @@ export class Room implements SessionRoom {
     this.#closed = true;
     clearTimeout(this.#flushTimer);
     this.#subscription.unsubscribe();
+    this.transient.clear();
+  }
+
+  /**
+   * Transient notifications go to the local client and internal members only (upstream's
+   * listeners are its `ClientSession`s; virtual sessions are not): the data is per node, so
+   * the bus is not involved. One shared message, so the frame is encoded once.
+   */
+  #sendTransient(message: ServerMessageObject): void {
+    const shared = asyncMessage(message);
+    for (const member of this.#members.values()) if (isTransientListener(member)) this.#opts.router.deliver(member, shared);
   }
 
   #labels(session: ClientSession) {
@@ -144,6 +164,11 @@ export class Room implements SessionRoom {
   #fanOut(message: AsyncServerMessage): void {
     for (const member of this.#members.values()) this.#opts.router.deliver(member, message);
   }
+}
+
+/** Client and internal sessions get transient data (upstream: `*ClientSession`); virtual ones do not. */
+function isTransientListener(session: ClientSession): boolean {
+  return session.clientType === 'client' || session.clientType === 'internal';
 }
 
 /** How a session appears in `join` events. */

@@ -1,0 +1,49 @@
+import { NOT_ALLOWED_MESSAGES, Permission, SignalingError, signalingError, type TransientClientMessage } from '@talk-signaling/protocol';
+import type { Room } from '../room/room';
+import { ttlFromNanoseconds } from '../room/transient-data';
+import type { ClientSession } from '../session/client-session';
+import type { Hub } from './hub';
+import { errorFrame } from './server-frames';
+
+/**
+ * Client `transient` requests (fact sheet 1.11, upstream `Hub.processTransientMsg`): set and
+ * remove keys of the room's transient data. The room notifies its members; this only checks
+ * that the sender is in a room and may write.
+ *
+ * Order of checks as upstream: room first (`not_in_room`), then the type (`ignored`), with the
+ * permission checked only for `set`/`remove`. A missing key never gets here: the parser already
+ * answered `invalid_format`.
+ */
+export class TransientHandler {
+  constructor(hub: Hub) {
+    hub.handle('transient', (session, message) => this.#onTransient(session, message as TransientClientMessage));
+  }
+
+  #onTransient(session: ClientSession, message: TransientClientMessage): void {
+    const room = session.room as Room | undefined;
+    if (!room) {
+      reply(session, message, signalingError('not_in_room'));
+      return;
+    }
+    const { type, key, value, ttl } = message.transient;
+    if (type !== 'set' && type !== 'remove') {
+      reply(session, message, signalingError('ignored'));
+      return;
+    }
+    if (!mayUpdateTransientData(session)) {
+      reply(session, message, new SignalingError('not_allowed', NOT_ALLOWED_MESSAGES.transientData));
+      return;
+    }
+    if (type === 'set') room.transient.set(key!, value, ttlFromNanoseconds(ttl));
+    else room.transient.remove(key!);
+  }
+}
+
+/** Internal clients always may; others need `transient-data` (old-style sessions have it). */
+function mayUpdateTransientData(session: ClientSession): boolean {
+  return session.clientType === 'internal' || session.hasPermission(Permission.TransientData);
+}
+
+function reply(session: ClientSession, message: TransientClientMessage, error: SignalingError): void {
+  session.send(errorFrame(message.id, error.toPayload()));
+}

@@ -1,0 +1,141 @@
+/**
+ * Called after every change of a key: `value` is undefined when the key was removed, `oldValue`
+ * when the key had no value before.
+ */
+export type TransientChangeListener = (key: string, value: unknown, oldValue: unknown) => void;
+
+export interface TransientDataOptions {
+  /** Told about every set and remove (not about {@link TransientData.clear}). */
+  onChange: TransientChangeListener;
+}
+
+/** Node's setTimeout limit (2^31 - 1 ms, about 24.8 days); longer TTLs re-arm. */
+const MAX_TIMER_MS = 2_147_483_647;
+const NANOS_PER_MS = 1_000_000;
+
+interface Entry {
+  value: unknown;
+  /** `JSON.stringify(value)`, for upstream's byte-wise comparison of raw JSON. */
+  json: string;
+  /** Expiry timer; undefined when the key has no TTL. */
+  timer: NodeJS.Timeout | undefined;
+}
+
+/**
+ * A room's transient data (fact sheet 1.11, upstream `transient_data.go`): a key/value store
+ * kept in memory on this node, told to its listener on every change, with optional expiry.
+ *
+ * Values are compared by their JSON text (upstream compares the raw JSON bytes), so setting the
+ * value a key already has changes nothing but its TTL.
+ */
+export class TransientData {
+  readonly #onChange: TransientChangeListener;
+  readonly #entries = new Map<string, Entry>();
+
+  constructor(opts: TransientDataOptions) {
+    this.#onChange = opts.onChange;
+  }
+
+  /** Number of keys. */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** The current value of `key`, or undefined. */
+  get(key: string): unknown {
+    return this.#entries.get(key)?.value;
+  }
+
+  /**
+   * Sets `key` to `value` and notifies; `undefined` removes the key. Setting the current value
+   * again only replaces the TTL. `ttlMs > 0` removes the key after that long unless it has been
+   * changed meanwhile; without a TTL (or `ttlMs <= 0`) the key stays until removed.
+   *
+   * Server-side writers (dialout call status, 1.12.6) call this directly.
+   * @returns whether the value changed
+   */
+  set(key: string, value: unknown, ttlMs = 0): boolean {
+    if (value === undefined) return this.remove(key);
+    const json = JSON.stringify(value);
+    const entry = this.#entries.get(key);
+    if (entry && entry.json === json) {
+      this.#arm(key, entry, ttlMs);
+      return false;
+    }
+    clearTimeout(entry?.timer);
+    const next: Entry = { value, json, timer: undefined };
+    this.#entries.set(key, next);
+    this.#arm(key, next, ttlMs);
+    this.#onChange(key, value, entry?.value);
+    return true;
+  }
+
+  /**
+   * Removes `key` and notifies; nothing happens when the key is not set.
+   * @returns whether the key existed
+   */
+  remove(key: string): boolean {
+    const entry = this.#entries.get(key);
+    if (!entry) return false;
+    clearTimeout(entry.timer);
+    this.#entries.delete(key);
+    this.#onChange(key, undefined, entry.value);
+    return true;
+  }
+
+  /**
+   * All keys and values, as sent in the `initial` message. Keys are sorted: Go's encoding/json
+   * writes map keys sorted, and captures should compare line by line.
+   */
+  snapshot(): Record<string, unknown> {
+    const data: Record<string, unknown> = {};
+    for (const key of [...this.#entries.keys()].sort()) data[key] = this.#entries.get(key)!.value;
+    return data;
+  }
+
+  /** Drops everything without notifying (the room is going away) and cancels every timer. */
+  clear(): void {
+    for (const entry of this.#entries.values()) clearTimeout(entry.timer);
+    this.#entries.clear();
+  }
+
+  /** (Re)starts or, for `ttlMs <= 0`, cancels the expiry of `entry`. */
+  #arm(key: string, entry: Entry, ttlMs: number): void {
+    clearTimeout(entry.timer);
+    entry.timer = undefined;
+    if (!(ttlMs > 0)) return;
+    const deadline = Date.now() + ttlMs;
+    const schedule = (ms: number): void => {
+      entry.timer = setTimeout(() => {
+        const left = deadline - Date.now();
+        if (left > 0) schedule(left);
+        // Only the value this timer was set for expires (upstream `compareAndRemove`).
+        else if (this.#entries.get(key) === entry) this.remove(key);
+      }, Math.min(Math.ceil(ms), MAX_TIMER_MS));
+      // A pending expiry must not keep the process alive on shutdown.
+      entry.timer.unref();
+    };
+    schedule(ttlMs);
+  }
+}
+
+/** Converts a wire TTL (Go `time.Duration`, nanoseconds) to milliseconds. */
+export function ttlFromNanoseconds(ns: number | undefined): number {
+  return ns === undefined ? 0 : ns / NANOS_PER_MS;
+}
+
+/**
+ * The notification for one change, in upstream's key order (`type`, `key`, `oldvalue`,
+ * `value`); `oldvalue` only when there was a previous value.
+ */
+export function transientChangeMessage(key: string, value: unknown, oldValue: unknown): { type: 'transient'; transient: Record<string, unknown> } {
+  const transient: Record<string, unknown> = { type: value === undefined ? 'remove' : 'set', key };
+  if (oldValue !== undefined) transient['oldvalue'] = oldValue;
+  if (value !== undefined) transient['value'] = value;
+  return { type: 'transient', transient };
+}
+
+/** `{"type":"transient","transient":{"type":"initial","data":{...}}}` for a joiner. */
+export function transientInitialMessage(data: Record<string, unknown>): { type: 'transient'; transient: Record<string, unknown> } {
+  return { type: 'transient', transient: { type: 'initial', data } };
+}
