@@ -23,6 +23,7 @@ import { Router } from './hub/router';
 import { SessionRegistry } from './hub/session-registry';
 import { TransientHandler } from './hub/transient-handler';
 import { createRoomMetrics } from './room/room-metrics';
+import { RoomPing } from './room/room-ping';
 import { RoomRegistry } from './room/room-registry';
 import { RoomSessionIndex } from './room/room-session-index';
 import { SessionIdCodec } from './session/session-id-codec';
@@ -45,6 +46,8 @@ export interface SignalingServerOptions {
   roomEventBatchMs?: number;
   /** How throttled failures wait (tests shorten the real 100 ms .. 25 s delays). */
   throttleSleep?: (ms: number) => Promise<void>;
+  /** Interval of the room pings to Nextcloud (ms; upstream 10 s). */
+  roomPingIntervalMs?: number;
 }
 
 const DEFAULT_MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
@@ -72,6 +75,7 @@ export class SignalingServer {
   readonly #log: Logger;
   readonly #throttler: Throttler;
   readonly #backendClient: BackendClient;
+  readonly #roomPing: RoomPing;
 
   constructor(config: Readonly<ServerConfig>, opts: SignalingServerOptions) {
     this.config = config;
@@ -135,6 +139,14 @@ export class SignalingServer {
       anonymousJoinTimeoutMs: opts.anonymousJoinTimeoutMs ?? ANONYMOUS_JOIN_TIMEOUT_MS,
     });
     new MessageHandler({ hub: this.hub, router, sessions: this.sessions });
+    this.#roomPing = new RoomPing({
+      rooms: this.rooms,
+      client: this.#backendClient,
+      capabilities: this.capabilities,
+      log: opts.log.child({ component: 'room-ping' }),
+      intervalMs: opts.roomPingIntervalMs,
+    });
+    this.#roomPing.start();
     new TransientHandler(this.hub);
     this.features.add(ServerFeature.TransientData);
     this.http = new SignalingHttpServer({
@@ -175,6 +187,7 @@ export class SignalingServer {
   async stop(): Promise<void> {
     this.http.startDraining();
     this.hub.shutdown();
+    this.#roomPing.stop();
     await this.http.close();
     await this.bus.close();
     this.#throttler.close();

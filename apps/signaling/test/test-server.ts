@@ -29,6 +29,7 @@ export interface TestSetupOptions {
   throttleSleep?: (ms: number) => Promise<void>;
   roomEventBatchMs?: number;
   anonymousJoinTimeoutMs?: number;
+  roomPingIntervalMs?: number;
 }
 
 /**
@@ -64,6 +65,7 @@ export async function startTestSetup(opts: TestSetupOptions = {}): Promise<TestS
     throttleSleep: opts.throttleSleep,
     roomEventBatchMs: opts.roomEventBatchMs,
     anonymousJoinTimeoutMs: opts.anonymousJoinTimeoutMs,
+    roomPingIntervalMs: opts.roomPingIntervalMs,
   });
   const [address] = await server.start();
   return {

@@ -6,7 +6,9 @@ import {
   HEADER_CHECKSUM,
   HEADER_FEATURES,
   HEADER_RANDOM,
+  isThrottledOcsError,
   newRandom,
+  SignalingError,
   unwrapOcs,
 } from '@talk-signaling/protocol';
 import type { Logger } from '@talk-signaling/runtime';
@@ -19,8 +21,14 @@ export class BackendRequestError extends Error {
     message: string,
     /** Stable reason for logs and metrics. */
     readonly reason: 'timeout' | 'network' | 'http' | 'content_type' | 'json' | 'ocs' | 'redirect',
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
+  }
+
+  /** Nextcloud answered with OCS status 429 (brute-force protection): callers should back off. */
+  get throttled(): boolean {
+    return this.cause instanceof SignalingError && isThrottledOcsError(this.cause);
   }
 }
 
@@ -108,7 +116,7 @@ export class BackendClient {
       throw new BackendRequestError('could not decode response body as JSON', 'json');
     }
     const result = unwrapOcs(parsed);
-    if (!result.ok) throw new BackendRequestError(result.error.message, 'ocs');
+    if (!result.ok) throw new BackendRequestError(result.error.message, 'ocs', { cause: result.error });
     return result.value;
   }
 
