@@ -17,6 +17,8 @@ import { FeatureSet } from './hub/feature-set';
 import { HelloAuthenticator } from './hub/hello-authenticator';
 import { DEFAULT_HUB_TIMEOUTS, Hub, type HubTimeouts } from './hub/hub';
 import { createHubMetrics } from './hub/hub-metrics';
+import { DialoutRegistry } from './hub/dialout-registry';
+import { InternalHandler } from './hub/internal-handler';
 import { MessageHandler } from './hub/message-handler';
 import { ANONYMOUS_JOIN_TIMEOUT_MS, RoomHandler } from './hub/room-handler';
 import { Router } from './hub/router';
@@ -68,6 +70,10 @@ export class SignalingServer {
   readonly backends: BackendRegistry;
   readonly bus: Bus;
   readonly router: Router;
+  /** Internal clients that can place phone calls (backend `dialout` requests). */
+  readonly dialouts: DialoutRegistry;
+  /** Internal clients' messages: virtual sessions, in-call flags, dialout status. */
+  readonly internal: InternalHandler;
   readonly rooms: RoomRegistry;
   readonly roomSessions = new RoomSessionIndex();
   /** Nextcloud capabilities per backend URL (v3 rewrite, hello v2 keys, room ping limits). */
@@ -138,6 +144,18 @@ export class SignalingServer {
       backendClient: this.#backendClient,
       anonymousJoinTimeoutMs: opts.anonymousJoinTimeoutMs ?? ANONYMOUS_JOIN_TIMEOUT_MS,
     });
+    this.dialouts = new DialoutRegistry({ hub: this.hub, log: opts.log.child({ component: 'dialout' }) });
+    this.internal = new InternalHandler({
+      hub: this.hub,
+      rooms: this.rooms,
+      roomSessions: this.roomSessions,
+      router,
+      backendClient: this.#backendClient,
+      dialouts: this.dialouts,
+      log: opts.log.child({ component: 'internal' }),
+    });
+    // Upstream announces virtual sessions to internal clients only (fact sheet 1.3).
+    this.features.add(ServerFeature.VirtualSessions, { welcome: true, internal: true });
     new MessageHandler({ hub: this.hub, router, sessions: this.sessions });
     this.#roomPing = new RoomPing({
       rooms: this.rooms,

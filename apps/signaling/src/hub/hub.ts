@@ -10,7 +10,7 @@ import {
 import type { Logger } from '@talk-signaling/runtime';
 import { ClientConnection, CloseCode, type ConnectionHandler, type ConnectionInfo } from '../connection/client-connection';
 import { ClientSession, type Frame } from '../session/client-session';
-import type { SessionIdCodec } from '../session/session-id-codec';
+import type { SessionIdCodec, SessionIdData } from '../session/session-id-codec';
 import type { Throttler } from '../throttle/throttler';
 import type { FeatureSet } from './feature-set';
 import type { HelloAuthenticator } from './hello-authenticator';
@@ -35,7 +35,18 @@ export const DEFAULT_HUB_TIMEOUTS: HubTimeouts = {
 };
 
 /** Why a session ended; bye reasons are sent to the client, the rest only logged. */
-export type CloseReason = 'bye' | 'expired' | 'shutdown' | 'session_resumed' | 'room_join_timeout' | 'room_session_reconnected' | 'disinvited';
+export type CloseReason =
+  | 'bye'
+  | 'expired'
+  | 'shutdown'
+  | 'session_resumed'
+  | 'room_join_timeout'
+  | 'room_session_reconnected'
+  | 'disinvited'
+  // Virtual sessions only: `removesession`, or their internal owner ended.
+  | 'removed'
+  | 'owner_closed';
+
 
 /** Handles one authenticated message type (rooms, messages, ... plug in here). */
 export type SessionMessageHandler = (session: ClientSession, message: ClientMessage) => void;
@@ -149,6 +160,23 @@ export class Hub {
     }
     session.log.info({ reason }, 'session closed');
     for (const l of this.#listeners) l.sessionClosed?.(session, reason);
+  }
+
+  /** Fresh id data and encoded ids for a session that has no hello of its own (virtual sessions). */
+  newSessionIds(backendId: string): { idData: SessionIdData; privateId: string; publicId: string } {
+    const idData = { sid: this.#nextSid++, created: Date.now(), backendId, node: this.#nodeId };
+    return { idData, privateId: this.#deps.codec.encode('private-session', idData), publicId: this.#deps.codec.encode('public-session', idData) };
+  }
+
+  /**
+   * Registers a session created without a hello (virtual sessions): public-id lookups and the
+   * session metrics. It ends through {@link closeSession} like any other session.
+   */
+  registerSession(session: ClientSession): void {
+    this.#deps.sessions.add(session);
+    const labels = { backend: session.backend.id, clienttype: session.clientType };
+    this.#deps.metrics.sessions.inc(labels);
+    this.#deps.metrics.sessionsTotal.inc(labels);
   }
 
   /** Graceful shutdown: every socket gets 1001 Going Away; sessions end. */

@@ -6,6 +6,7 @@ import {
   type MessageClientPayload,
 } from '@talk-signaling/protocol';
 import type { ClientSession } from '../session/client-session';
+import { VirtualSession } from '../session/virtual-session';
 import type { Hub } from './hub';
 import { withId } from './room-handler';
 import type { Router } from './router';
@@ -42,6 +43,13 @@ export class MessageHandler {
         if (target === sender) return;
         if (target && target.backend.id !== sender.backend.id) return; // never across backends
         const body: Record<string, unknown> = { sender: from };
+        if (target instanceof VirtualSession) {
+          // The owning internal client gets it, addressed with the id it chose (1.8/1.10).
+          body['recipient'] = target.ownerRecipient(false);
+          body['data'] = payload.data;
+          this.#router.toSession(target.owner.publicId, { type, [type]: body });
+          return;
+        }
         // Via the bus to another node the receiver learns whom it was addressed to.
         if (!target) body['recipient'] = recipient;
         body['data'] = payload.data;

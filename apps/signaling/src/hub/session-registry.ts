@@ -12,7 +12,8 @@ export class SessionRegistry {
   }
 
   add(session: ClientSession): void {
-    this.#byPrivate.set(session.privateId, session);
+    // A virtual session's private id is never handed out, and it cannot be resumed.
+    if (session.clientType !== 'virtual') this.#byPrivate.set(session.privateId, session);
     this.#byPublic.set(session.publicId, session);
     if (session.clientType === 'client') {
       this.#clientCounts.set(session.backend.id, this.clientCount(session.backend.id) + 1);
@@ -21,7 +22,7 @@ export class SessionRegistry {
 
   remove(session: ClientSession): boolean {
     if (this.#byPublic.get(session.publicId) !== session) return false;
-    this.#byPrivate.delete(session.privateId);
+    if (this.#byPrivate.get(session.privateId) === session) this.#byPrivate.delete(session.privateId);
     this.#byPublic.delete(session.publicId);
     if (session.clientType === 'client') {
       this.#clientCounts.set(session.backend.id, this.clientCount(session.backend.id) - 1);

@@ -102,6 +102,11 @@ export class Room implements SessionRoom {
     } else this.#scheduleFlush();
   }
 
+  /** Sends the pending batched join/leave events now, so that what is published next follows them. */
+  flushEvents(): void {
+    if (!this.#closed) this.#flush();
+  }
+
   /** Publishes a server message to every member of the room on every node. */
   publish(message: ServerMessageObject): void {
     this.#opts.router.toRoom(this.id, this.backendId, message);
