@@ -19,7 +19,9 @@ import { DEFAULT_HUB_TIMEOUTS, Hub, type HubTimeouts } from './hub/hub';
 import { createHubMetrics } from './hub/hub-metrics';
 import { DialoutRegistry } from './hub/dialout-registry';
 import { InternalHandler } from './hub/internal-handler';
+import { BackendRoomHandler } from './hub/backend-room-handler';
 import { MessageHandler } from './hub/message-handler';
+import { addBackendApiRoutes } from './http/backend-api';
 import { ANONYMOUS_JOIN_TIMEOUT_MS, RoomHandler } from './hub/room-handler';
 import { Router } from './hub/router';
 import { SessionRegistry } from './hub/session-registry';
@@ -76,6 +78,8 @@ export class SignalingServer {
   readonly internal: InternalHandler;
   readonly rooms: RoomRegistry;
   readonly roomSessions = new RoomSessionIndex();
+  /** What Nextcloud's `POST /api/v1/room/{id}` requests do. */
+  readonly backendRooms: BackendRoomHandler;
   /** Nextcloud capabilities per backend URL (v3 rewrite, hello v2 keys, room ping limits). */
   readonly capabilities: Capabilities;
   readonly #log: Logger;
@@ -137,7 +141,7 @@ export class SignalingServer {
       log: opts.log.child({ component: 'room' }),
       batchMs: opts.roomEventBatchMs ?? DEFAULT_ROOM_EVENT_BATCH_MS,
     });
-    new RoomHandler({
+    const roomHandler = new RoomHandler({
       hub: this.hub,
       rooms: this.rooms,
       roomSessions: this.roomSessions,
@@ -178,6 +182,24 @@ export class SignalingServer {
     this.http.routes.add('GET', '/api/v1/welcome', (_req, res) =>
       sendJson(res, 200, { 'nextcloud-spreed-signaling': 'Welcome', version: SERVER_VERSION }),
     );
+    this.backendRooms = new BackendRoomHandler({
+      hub: this.hub,
+      rooms: this.rooms,
+      roomSessions: this.roomSessions,
+      roomHandler,
+      router,
+      log: opts.log.child({ component: 'backend-api' }),
+    });
+    addBackendApiRoutes(this.http.routes, {
+      backends: this.backends,
+      throttler: this.#throttler,
+      trustedProxies,
+      process: this.backendRooms.process,
+      log: opts.log.child({ component: 'backend-api' }),
+    });
+    for (const feature of [ServerFeature.IncallAll, ServerFeature.Switchto]) this.features.add(feature);
+    this.backendRooms.dialout = (backend, roomId, request, header) => this.dialouts.start(backend, roomId, request, header);
+    this.features.add(ServerFeature.Dialout);
     addStatsRoutes(this.http.routes, {
       allowed: new IpAllowList(config.stats.allowed_ips.length ? config.stats.allowed_ips : DEFAULT_STATS_ALLOWED),
       trustedProxies,

@@ -10,6 +10,8 @@ export const INTERNAL_SECRET = 'test-internal-secret';
 export interface TestSetup {
   server: SignalingServer;
   nextcloud: FakeNextcloud;
+  /** The second Nextcloud (backend `nc2`) when `secondBackend` was asked for. */
+  nextcloud2?: FakeNextcloud;
   /** `http://127.0.0.1:port/` */
   baseUrl: string;
   /** `ws://127.0.0.1:port/spreed` */
@@ -20,6 +22,8 @@ export interface TestSetup {
 export interface TestSetupOptions {
   /** Extra server.conf text appended to the generated config. */
   extraConfig?: string;
+  /** Add a second backend `nc2` served by its own fake Nextcloud. */
+  secondBackend?: boolean;
   /** `[clients] internalsecret`; default INTERNAL_SECRET. */
   internalSecret?: string;
   /** Extra lines for the backend section of the fake Nextcloud. */
@@ -38,6 +42,7 @@ export interface TestSetupOptions {
  */
 export async function startTestSetup(opts: TestSetupOptions = {}): Promise<TestSetup> {
   const nextcloud = await startFakeNextcloud({ secret: 'test-backend-secret' });
+  const nextcloud2 = opts.secondBackend ? await startFakeNextcloud({ secret: 'second-backend-secret' }) : undefined;
   const text = [
     '[http]',
     'listen = 127.0.0.1:0',
@@ -49,11 +54,12 @@ export async function startTestSetup(opts: TestSetupOptions = {}): Promise<TestS
     '[nats]',
     'url = nats://loopback',
     '[backend]',
-    'backends = nc1',
+    nextcloud2 ? 'backends = nc1, nc2' : 'backends = nc1',
     '[nc1]',
     `url = ${nextcloud.url}`,
     `secret = ${nextcloud.secret}`,
     opts.backendConfig ?? '',
+    ...(nextcloud2 ? ['[nc2]', `url = ${nextcloud2.url}`, `secret = ${nextcloud2.secret}`] : []),
     opts.extraConfig ?? '',
   ].join('\n');
   const { config } = loadServerConfig(text, {});
@@ -71,11 +77,13 @@ export async function startTestSetup(opts: TestSetupOptions = {}): Promise<TestS
   return {
     server,
     nextcloud,
+    nextcloud2,
     baseUrl: `http://${address}/`,
     wsUrl: `ws://${address}/spreed`,
     async stop() {
       await server.stop();
       await nextcloud.close();
+      await nextcloud2?.close();
     },
   };
 }

@@ -1,4 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
+import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 
 /** Default for every wait of the client (ms). */
@@ -255,6 +256,23 @@ export class TestClient {
   }
 
   /** Closes the connection from the client side (code 1000); idempotent. */
+  /**
+   * Stops reading from the socket (the kernel buffers fill, then the server's write queue):
+   * how a client that hangs looks to the server. `resumeReading()` undoes it.
+   */
+  pauseReading(): void {
+    this.#socket().pause();
+  }
+
+  resumeReading(): void {
+    this.#socket().resume();
+  }
+
+  #socket(): Socket {
+    // ws keeps its TCP socket in a private field; tests need it to simulate a stalled peer.
+    return (this.#ws as unknown as { _socket: Socket })._socket;
+  }
+
   close(): void {
     if (this.#closeInfo !== undefined) return;
     if (this.#ws.readyState === WebSocket.CONNECTING) {

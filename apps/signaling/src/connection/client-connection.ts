@@ -100,6 +100,12 @@ export class ClientConnection {
   sendAndClose(text: string): void {
     if (this.#closing) return;
     this.#ws.send(text);
+    this.closeWithoutStatus();
+  }
+
+  /** Closes with an empty close frame (no status code), as upstream does after its last frame. */
+  closeWithoutStatus(): void {
+    if (this.#closing) return;
     this.#closing = true;
     this.#ws.close();
     this.#terminateLater();

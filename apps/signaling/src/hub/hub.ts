@@ -47,7 +47,6 @@ export type CloseReason =
   | 'removed'
   | 'owner_closed';
 
-
 /** Handles one authenticated message type (rooms, messages, ... plug in here). */
 export type SessionMessageHandler = (session: ClientSession, message: ClientMessage) => void;
 
@@ -156,6 +155,8 @@ export class Hub {
       if (peer) peer.session = undefined;
       if (reason === 'room_join_timeout' || reason === 'room_session_reconnected') conn.sendAndClose(byeFrame(undefined, reason));
       else if (reason === 'shutdown') conn.close(CloseCode.GoingAway, 'server shutting down');
+      // The disinvite event was the last frame; an empty close frame follows (clients see 1005).
+      else if (reason === 'disinvited') conn.closeWithoutStatus();
       else if (reason !== 'bye') conn.close();
     }
     session.log.info({ reason }, 'session closed');

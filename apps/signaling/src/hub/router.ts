@@ -14,6 +14,7 @@ export class Router {
   readonly #bus: Bus;
   readonly frames = new FrameCache();
   readonly #subscriptions = new Map<ClientSession, BusSubscription[]>();
+  readonly #delivered: ((session: ClientSession, message: ServerMessageObject) => void)[] = [];
 
   constructor(bus: Bus) {
     this.#bus = bus;
@@ -21,6 +22,11 @@ export class Router {
 
   get bus(): Bus {
     return this.#bus;
+  }
+
+  /** Called after a message was handed to a session (e.g. to close it after a disinvite). */
+  onDelivered(listener: (session: ClientSession, message: ServerMessageObject) => void): void {
+    this.#delivered.push(listener);
   }
 
   /** Subscribes a new session to its own subject and, when it has one, its user's. */
@@ -61,7 +67,9 @@ export class Router {
       if (sender?.sessionid === session.publicId) return;
     }
     const frame = this.frames.frameFor(session, message);
-    if (frame !== undefined) session.send(frame, isChatRefresh(message));
+    if (frame === undefined) return;
+    session.send(frame, isChatRefresh(message));
+    for (const listener of this.#delivered) listener(session, message);
   }
 }
 

@@ -6,6 +6,9 @@ import type { ClientSession, SessionRoom } from '../session/client-session';
 import type { RoomMetrics } from './room-metrics';
 import { TransientData, transientChangeMessage, transientInitialMessage } from './transient-data';
 
+/** A Nextcloud participant object with `sessionId` already translated to a signaling id. */
+export type ParticipantEntry = Record<string, unknown>;
+
 /** One entry of a `join` event (1.7.1). */
 export interface JoinEntry {
   sessionid: string;
@@ -52,6 +55,11 @@ export class Room implements SessionRoom {
   readonly transient = new TransientData({
     onChange: (key, value, oldValue) => this.#sendTransient(transientChangeMessage(key, value, oldValue)),
   });
+  /**
+   * The last `users` list Nextcloud sent (participants/incall), with signaling session ids;
+   * replayed to sessions that resume.
+   */
+  lastUsers: ParticipantEntry[] = [];
 
   constructor(opts: RoomOptions) {
     this.id = opts.id;
@@ -100,6 +108,28 @@ export class Room implements SessionRoom {
       this.close();
       this.#opts.onEmpty(this);
     } else this.#scheduleFlush();
+  }
+
+  /**
+   * Publishes `participants`/`update` (1.7.3): `changed` entries not in `users` are merged into
+   * `users` (clients only ever see `users`), then internal and virtual members are appended
+   * with their in-call flags. Encoded once for every receiver.
+   */
+  publishParticipantsUpdate(changed: readonly ParticipantEntry[] = [], users: readonly ParticipantEntry[] = this.lastUsers): void {
+    const merged = [...users];
+    const listed = new Set(users.map((u) => u['sessionId']));
+    for (const entry of changed) {
+      if (!listed.has(entry['sessionId'])) {
+        merged.push(entry);
+        listed.add(entry['sessionId']);
+      }
+    }
+    const now = Math.floor(Date.now() / 1000);
+    for (const member of this.#members.values()) {
+      if ((member.clientType !== 'internal' && member.clientType !== 'virtual') || listed.has(member.publicId)) continue;
+      merged.push({ inCall: member.inCall, sessionId: member.publicId, lastPing: now, [member.clientType]: true });
+    }
+    this.publish({ type: 'event', event: { target: 'participants', type: 'update', update: { roomid: this.id, users: merged } } });
   }
 
   /** Sends the pending batched join/leave events now, so that what is published next follows them. */

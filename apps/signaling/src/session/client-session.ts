@@ -13,7 +13,8 @@ export interface SessionRoom {
   readonly backendId: string;
 }
 
-export type ClientType = 'client' | 'internal';
+/** `virtual`: sessions an internal client creates for its participants (SIP phones). */
+export type ClientType = 'client' | 'internal' | 'virtual';
 
 /** Everything fixed when a session is created by a successful hello. */
 export interface ClientSessionInit {
