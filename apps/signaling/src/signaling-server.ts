@@ -128,6 +128,10 @@ export class SignalingServer {
       timeouts: { ...DEFAULT_HUB_TIMEOUTS, ...opts.timeouts },
       maxBufferedBytes: opts.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES,
     });
+    if (config.nats.url.join(',') !== 'nats://loopback') {
+      // Until the NATS bus lands this server runs single-node; say so instead of failing quietly.
+      opts.log.warn({ url: config.nats.url }, 'NATS is not supported yet: using the in-process bus (single node only)');
+    }
     this.bus = new LoopbackBus({ onError: (err, subject) => opts.log.error({ err, subject }, 'bus handler failed') });
     this.router = new Router(this.bus);
     const router = this.router;

@@ -183,6 +183,36 @@ describe('backend API (POST /api/v1/room/{roomid})', () => {
     expect(session.inCall).toBe(3);
   });
 
+  it('gives a resumed session the last participant list once', async () => {
+    const a = await inRoom('res-a', 'room-res', 'nc-res-a');
+    const hello = setup.server.sessions.byPublicId(a.sessionid)!;
+    const users = [{ sessionId: 'nc-res-a', inCall: 1, userId: 'res-a' }];
+    await post('room-res', { type: 'participants', participants: { users } });
+    await a.client.waitForMessage((m) => m.event?.target === 'participants');
+    const expected = { type: 'event', event: { target: 'participants', type: 'update', update: { roomid: 'room-res', users: [{ sessionId: a.sessionid, inCall: 1, userId: 'res-a' }] } } };
+
+    // Away without missing anything: the list comes right after the hello answer.
+    a.client.close();
+    await waitFor(() => hello.connection === undefined, { timeout: 2_000, name: 'detached' });
+    const again = await TestClient.connect(setup.wsUrl);
+    clients.push(again);
+    expect((await again.resume(hello.privateId)).type).toBe('hello');
+    await again.next('welcome');
+    expect(await again.next('event')).toEqual(expected);
+
+    // Away while an update was sent: that queued update is all it gets.
+    again.close();
+    await waitFor(() => hello.connection === undefined, { timeout: 2_000, name: 'detached again' });
+    await post('room-res', { type: 'participants', participants: { users } });
+    await waitFor(() => hello.pendingCount === 1, { timeout: 2_000, name: 'update queued' });
+    const third = await TestClient.connect(setup.wsUrl);
+    clients.push(third);
+    expect((await third.resume(hello.privateId)).type).toBe('hello');
+    await third.next('welcome');
+    expect(await third.next('event')).toEqual(expected);
+    await third.expectNoMessage(150);
+  });
+
   it('handles incall with all: true for everyone on the node', async () => {
     const a = await inRoom('call-a', 'room-call', 'nc-call-a');
     await post('room-call', { type: 'incall', incall: { incall: 7, all: true } });

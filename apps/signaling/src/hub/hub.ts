@@ -53,7 +53,8 @@ export type SessionMessageHandler = (session: ClientSession, message: ClientMess
 /** Told when sessions come and go (rooms leave on close, etc.). */
 export interface SessionListener {
   sessionCreated?(session: ClientSession): void;
-  sessionResumed?(session: ClientSession): void;
+  /** `replayed` are the frames queued while detached, already sent again. */
+  sessionResumed?(session: ClientSession, replayed: readonly Frame[]): void;
   sessionClosed?(session: ClientSession, reason: CloseReason): void;
 }
 
@@ -321,7 +322,7 @@ export class Hub {
     for (const frame of pending) peer.conn.sendText(frame);
     this.#deps.metrics.sessionsResumeTotal.inc({ backend: session.backend.id, clienttype: session.clientType });
     session.log.info({ replayed: pending.length, ip }, 'session resumed');
-    for (const l of this.#listeners) l.sessionResumed?.(session);
+    for (const l of this.#listeners) l.sessionResumed?.(session, pending);
   }
 
   /** Ties socket and session together; returns what the session queued while detached. */

@@ -8,11 +8,14 @@ import { BackendRequestError, type BackendClient } from '../backend/backend-clie
 import type { Room } from '../room/room';
 import type { RoomRegistry } from '../room/room-registry';
 import type { RoomSessionIndex } from '../room/room-session-index';
-import type { ClientSession } from '../session/client-session';
+import type { ClientSession, Frame } from '../session/client-session';
 import type { CloseReason, Hub, SessionListener } from './hub';
 
 /** Anonymous sessions must be in a room this soon after hello or after leaving one (upstream). */
 export const ANONYMOUS_JOIN_TIMEOUT_MS = 10_000;
+
+/** How a participants update starts inside its frame (frames are ours, so the layout is fixed). */
+const PARTICIPANTS_UPDATE = '"target":"participants","type":"update"';
 
 export interface RoomHandlerDeps {
   hub: Hub;
@@ -40,6 +43,17 @@ export class RoomHandler implements SessionListener {
 
   sessionCreated(session: ClientSession): void {
     this.#armJoinTimer(session);
+  }
+
+  /**
+   * A resumed session that missed no participants update while away still gets the room's
+   * last known participant list (upstream 1.4.6), so its call view is current.
+   */
+  sessionResumed(session: ClientSession, replayed: readonly Frame[]): void {
+    const room = session.room as Room | undefined;
+    if (!room || room.lastUsers.length === 0) return;
+    if (replayed.some((frame) => frame.includes(PARTICIPANTS_UPDATE))) return;
+    session.send(JSON.stringify(room.participantsUpdate()));
   }
 
   sessionClosed(session: ClientSession, reason: CloseReason): void {

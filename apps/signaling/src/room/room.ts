@@ -116,6 +116,11 @@ export class Room implements SessionRoom {
    * with their in-call flags. Encoded once for every receiver.
    */
   publishParticipantsUpdate(changed: readonly ParticipantEntry[] = [], users: readonly ParticipantEntry[] = this.lastUsers): void {
+    this.publish(this.participantsUpdate(changed, users));
+  }
+
+  /** The `participants`/`update` message for `changed` and `users` (see publishParticipantsUpdate). */
+  participantsUpdate(changed: readonly ParticipantEntry[] = [], users: readonly ParticipantEntry[] = this.lastUsers): ServerMessageObject {
     const merged = [...users];
     const listed = new Set(users.map((u) => u['sessionId']));
     for (const entry of changed) {
@@ -129,7 +134,7 @@ export class Room implements SessionRoom {
       if ((member.clientType !== 'internal' && member.clientType !== 'virtual') || listed.has(member.publicId)) continue;
       merged.push({ inCall: member.inCall, sessionId: member.publicId, lastPing: now, [member.clientType]: true });
     }
-    this.publish({ type: 'event', event: { target: 'participants', type: 'update', update: { roomid: this.id, users: merged } } });
+    return { type: 'event', event: { target: 'participants', type: 'update', update: { roomid: this.id, users: merged } } };
   }
 
   /** Sends the pending batched join/leave events now, so that what is published next follows them. */
