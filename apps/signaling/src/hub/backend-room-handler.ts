@@ -87,31 +87,16 @@ export class BackendRoomHandler {
         if (room) this.#deleteRoom(room);
         this.#roomlist(backend, request.delete.userids ?? [], { type: 'disinvite', disinvite: { roomid: roomId, reason: 'deleted' } });
         return OK;
-      case 'participants': {
-        const changed = this.#mapEntries(backend, request.participants.changed ?? []);
-        const users = this.#mapEntries(backend, request.participants.users ?? []);
-        if (changed.length === 0 && users.length === 0) return OK;
-        this.#applyChanged(backend, request.participants.changed ?? []);
-        if (room) {
-          if (users.length > 0) room.lastUsers = users;
-          room.publishParticipantsUpdate(changed, users);
-        }
+      case 'participants':
+        this.#participantsChanged(backend, room, request.participants.changed ?? [], request.participants.users ?? []);
         return OK;
-      }
       case 'incall': {
         const { incall, all } = request.incall;
         if (all) {
           if (room) this.#inCallAll(room, inCallFlags(incall) ?? 0);
           return OK;
         }
-        const changed = this.#mapEntries(backend, request.incall.changed ?? []);
-        const users = this.#mapEntries(backend, request.incall.users ?? []);
-        if (changed.length === 0 && users.length === 0) return OK;
-        this.#applyChanged(backend, request.incall.changed ?? []);
-        if (room) {
-          if (users.length > 0) room.lastUsers = users;
-          room.publishParticipantsUpdate(changed, users);
-        }
+        this.#participantsChanged(backend, room, request.incall.changed ?? [], request.incall.users ?? []);
         return OK;
       }
       case 'message': {
@@ -186,6 +171,20 @@ export class BackendRoomHandler {
       JSON.stringify({ type: 'event', event: { target: 'participants', type: 'update', update: { roomid: room.id, incall: flags, all: true } } }),
     );
     for (const member of notify) member.send(frame);
+  }
+
+  /**
+   * `participants` and non-`all` `incall` (2.3.5, 2.3.6): translate the entries, apply what
+   * `changed` says to the sessions it names, remember `users`, publish the update.
+   */
+  #participantsChanged(backend: Backend, room: Room | undefined, rawChanged: readonly Record<string, unknown>[], rawUsers: readonly Record<string, unknown>[]): void {
+    const changed = this.#mapEntries(backend, rawChanged);
+    const users = this.#mapEntries(backend, rawUsers);
+    if (changed.length === 0 && users.length === 0) return;
+    this.#applyChanged(backend, rawChanged);
+    if (!room) return;
+    if (users.length > 0) room.lastUsers = users;
+    room.publishParticipantsUpdate(changed, users);
   }
 
   /** Permissions and in-call flags from `changed` entries go to the sessions they name. */

@@ -1,13 +1,9 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import {
-  parseBackendClientResponse,
-  SignalingError,
-  signalingError,
-  type HelloAuthPayload,
-} from '@talk-signaling/protocol';
+import { SignalingError, signalingError, type HelloAuthPayload } from '@talk-signaling/protocol';
 import type { Logger } from '@talk-signaling/runtime';
 import type { Backend } from '../backend/backend';
-import { BackendRequestError, type BackendClient } from '../backend/backend-client';
+import { askNextcloud } from '../backend/ask-nextcloud';
+import type { BackendClient } from '../backend/backend-client';
 import type { BackendRegistry } from '../backend/backend-registry';
 import type { Throttler } from '../throttle/throttler';
 import type { ClientType } from '../session/client-session';
@@ -77,22 +73,14 @@ export class HelloAuthenticator {
 
   /** Hello 1.0: Nextcloud validates the ticket (`auth` request, section 3.3.1). */
   async #ticket(url: string, backend: Backend, params: unknown): Promise<{ backend: Backend; userId: string; user: unknown }> {
-    let data: unknown;
-    try {
-      data = await this.#deps.backendClient.postJson(url, backend, { type: 'auth', auth: { version: '1.0', params } });
-    } catch (err) {
-      if (err instanceof BackendRequestError) {
-        this.#deps.log.warn({ backend: backend.id, reason: err.reason, err: err.message }, 'auth request to Nextcloud failed');
-        throw new SignalingError('internal_error', err.message);
+    const body = { type: 'auth', auth: { version: '1.0', params } };
+    const answer = await askNextcloud(this.#deps.backendClient, url, backend, body, 'auth', 'auth_failed').catch((err: unknown) => {
+      if (err instanceof SignalingError && err.code === 'internal_error') {
+        this.#deps.log.warn({ backend: backend.id, err: err.message }, 'auth request to Nextcloud failed');
       }
       throw err;
-    }
-    const response = parseBackendClientResponse(data);
-    if (!response.ok) throw signalingError('auth_failed');
-    const value = response.value;
-    if (value.type === 'error') throw new SignalingError(value.error.code, value.error.message, value.error.details);
-    if (value.type !== 'auth') throw signalingError('auth_failed');
-    return { backend, userId: value.auth.userid ?? '', user: value.auth.user };
+    });
+    return { backend, userId: answer.auth.userid ?? '', user: answer.auth.user };
   }
 
   /** Internal clients prove knowledge of `[clients] internalsecret` (section 1.4.4). */

@@ -1,10 +1,6 @@
-import {
-  parseBackendClientResponse,
-  SignalingError,
-  signalingError,
-  type RoomClientMessage,
-} from '@talk-signaling/protocol';
-import { BackendRequestError, type BackendClient } from '../backend/backend-client';
+import { SignalingError, signalingError, type RoomClientMessage } from '@talk-signaling/protocol';
+import { askNextcloud } from '../backend/ask-nextcloud';
+import type { BackendClient } from '../backend/backend-client';
 import type { Room } from '../room/room';
 import type { RoomRegistry } from '../room/room-registry';
 import type { RoomSessionIndex } from '../room/room-session-index';
@@ -126,18 +122,7 @@ export class RoomHandler implements SessionListener {
       type: 'room',
       room: { version: '1.0', roomid, userid: session.userId, sessionid: sessionid ?? session.publicId },
     };
-    let data: unknown;
-    try {
-      data = await this.#deps.backendClient.postJson(session.backendUrl, session.backend, body);
-    } catch (err) {
-      if (err instanceof BackendRequestError) throw new SignalingError('internal_error', err.message);
-      throw err;
-    }
-    const response = parseBackendClientResponse(data);
-    if (!response.ok) throw signalingError('room_join_failed');
-    const value = response.value;
-    if (value.type === 'error') throw new SignalingError(value.error.code, value.error.message, value.error.details);
-    if (value.type !== 'room') throw signalingError('room_join_failed');
+    const value = await askNextcloud(this.#deps.backendClient, session.backendUrl, session.backend, body, 'room', 'room_join_failed');
     return { properties: value.room.properties, userId: value.room.session?.userid, permissions: value.room.permissions };
   }
 
