@@ -1,6 +1,6 @@
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { WebSocket } from 'ws';
-import { ServerFeature } from '@talk-signaling/protocol';
+import { ClientFeature, ServerFeature } from '@talk-signaling/protocol';
 import { LoopbackBus, type Bus } from '@talk-signaling/nats-bus';
 import type { Logger } from '@talk-signaling/runtime';
 import { BackendClient } from './backend/backend-client';
@@ -12,6 +12,7 @@ import type { ServerConfig } from './config';
 import { sendJson } from './http/http-routes';
 import { DEFAULT_STATS_ALLOWED, DEFAULT_TRUSTED_PROXIES, IpAllowList } from './http/ip-allow-list';
 import { SignalingHttpServer } from './http/signaling-http-server';
+import { addServerInfoRoute } from './http/serverinfo-route';
 import { addStatsRoutes } from './http/stats-routes';
 import { FeatureSet } from './hub/feature-set';
 import { HelloAuthenticator } from './hub/hello-authenticator';
@@ -204,12 +205,41 @@ export class SignalingServer {
     for (const feature of [ServerFeature.IncallAll, ServerFeature.Switchto]) this.features.add(feature);
     this.backendRooms.dialout = (backend, roomId, request, header) => this.dialouts.start(backend, roomId, request, header);
     this.features.add(ServerFeature.Dialout);
+    const statsAllowed = new IpAllowList(config.stats.allowed_ips.length ? config.stats.allowed_ips : DEFAULT_STATS_ALLOWED);
     addStatsRoutes(this.http.routes, {
-      allowed: new IpAllowList(config.stats.allowed_ips.length ? config.stats.allowed_ips : DEFAULT_STATS_ALLOWED),
+      allowed: statsAllowed,
       trustedProxies,
       registry: this.registry,
       source: { stats: () => ({ rooms: this.rooms.size, sessions: this.sessions.size }) },
     });
+    addServerInfoRoute(this.http.routes, {
+      allowed: statsAllowed,
+      trustedProxies,
+      source: {
+        version: SERVER_VERSION,
+        features: () => this.features.welcome,
+        dialout: () =>
+          [...this.sessions.all()]
+            .filter((s) => s.clientType === 'internal' && s.features.has(ClientFeature.StartDialout))
+            .map((s) => {
+              const conn = s.connection;
+              if (!conn) return { sessionid: s.publicId, connected: false };
+              return { sessionid: s.publicId, connected: true, address: conn.info.ip, useragent: conn.info.userAgent, features: [...s.features] };
+            }),
+      },
+    });
+    // Newer protocol features (upstream 2.x) whose behaviour lives in the room, router and handlers.
+    for (const feature of [
+      ServerFeature.AudioVideoPermissions,
+      ServerFeature.JoinFeatures,
+      ServerFeature.RecipientCall,
+      ServerFeature.ChatRelay,
+      ServerFeature.TransientSessiondata,
+      ServerFeature.Serverinfo,
+    ]) {
+      // As upstream: audio-video-permissions is not for internal clients (fact sheet 1.3).
+      this.features.add(feature, { welcome: true, client: true, internal: feature !== ServerFeature.AudioVideoPermissions });
+    }
   }
 
   /** Binds every configured listener; resolves with the bound addresses. */

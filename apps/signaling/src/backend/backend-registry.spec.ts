@@ -31,6 +31,13 @@ describe('BackendRegistry', () => {
     expect(reg.size).toBe(2);
   });
 
+  it('serves several URLs per backend (urls = a, b)', () => {
+    const reg = new BackendRegistry(section({ backends: { one: ['https://a.example.com/nc/', 'https://b.example.com/'] } }));
+    expect(reg.lookup('https://a.example.com/nc/ocs/v2.php/apps/spreed/api/v3/signaling/backend')?.id).toBe('one');
+    expect(reg.lookup('https://b.example.com/ocs/v2.php/apps/spreed/api/v3/signaling/backend')?.id).toBe('one');
+    expect(reg.size).toBe(1);
+  });
+
   it('accepts http only for backends configured with http', () => {
     const reg = new BackendRegistry(section({ backends: { plain: ['http://127.0.0.1:8081/'], tls: ['https://secure.example.com/'] } }));
     expect(reg.lookup('http://127.0.0.1:8081/ocs/v2.php')?.id).toBe('plain');

@@ -60,6 +60,8 @@ export class MessageHandler {
         if (recipient.userid === sender.userId) return;
         this.#router.toUser(recipient.userid, sender.backend.id, { type, [type]: { sender: from, data: payload.data } });
         return;
+      // `call` (feature `recipient-call`): the room's subject; receivers not in the call drop it.
+      case 'call':
       case 'room': {
         const room = sender.room;
         if (!room) return;

@@ -1,3 +1,4 @@
+import { InCallFlag } from '@talk-signaling/protocol';
 import { sessionSubject, userSubject, roomSubject, type Bus, type BusSubscription } from '@talk-signaling/nats-bus';
 import type { ClientSession } from '../session/client-session';
 import { asyncMessage, type AsyncServerMessage, type ServerMessageObject } from './async-message';
@@ -63,12 +64,14 @@ export class Router {
     if (async.type !== 'message' || session.closed) return;
     const message = async.message;
     if (message.type === 'message' || message.type === 'control') {
-      const sender = (message[message.type] as { sender?: { sessionid?: string } } | undefined)?.sender;
+      const sender = (message[message.type] as { sender?: { sessionid?: string; type?: string } } | undefined)?.sender;
       if (sender?.sessionid === session.publicId) return;
+      if (sender?.type === 'call' && !(session.inCall & InCallFlag.InCall)) return;
     }
-    const frame = this.frames.frameFor(session, message);
-    if (frame === undefined) return;
-    session.send(frame, isChatRefresh(message));
+    const frames = this.frames.framesFor(session, message);
+    if (frames === undefined) return;
+    if (Array.isArray(frames)) for (const frame of frames) session.send(frame);
+    else session.send(frames, isChatRefresh(message));
     for (const listener of this.#delivered) listener(session, message);
   }
 }

@@ -34,9 +34,23 @@ export class TransientHandler {
       reply(session, message, new SignalingError('not_allowed', NOT_ALLOWED_MESSAGES.transientData));
       return;
     }
+    if (!mayUpdateTransientKey(session, key!)) {
+      reply(session, message, new SignalingError('not_allowed', NOT_ALLOWED_ENTRY));
+      return;
+    }
     if (type === 'set') room.transient.set(key!, value, ttlFromNanoseconds(ttl));
     else room.transient.remove(key!);
   }
+}
+
+/** Keys `sd:<public session id>` hold one session's own data (feature `transient-sessiondata`). */
+export const SESSION_DATA_PREFIX = 'sd:';
+const NOT_ALLOWED_ENTRY = 'Not allowed to update this transient data entry.';
+
+/** Session data may only be written by its session; internal clients may write anything. */
+function mayUpdateTransientKey(session: ClientSession, key: string): boolean {
+  if (session.clientType === 'internal' || !key.startsWith(SESSION_DATA_PREFIX)) return true;
+  return key.slice(SESSION_DATA_PREFIX.length) === session.publicId;
 }
 
 /** Internal clients always may; others need `transient-data` (old-style sessions have it). */

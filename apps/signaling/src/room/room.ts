@@ -99,6 +99,8 @@ export class Room implements SessionRoom {
     if (this.#members.get(session.publicId) !== session) return;
     this.#members.delete(session.publicId);
     if (session.room === this) session.room = undefined;
+    // A session's own transient data leaves with it (feature `transient-sessiondata`).
+    this.transient.remove(`sd:${session.publicId}`);
     this.#opts.metrics.roomSessions.dec(this.#labels(session));
     const pending = this.#pendingJoins.indexOf(session);
     if (pending >= 0) this.#pendingJoins.splice(pending, 1); // never announced: no leave either
@@ -218,5 +220,7 @@ export function joinEntry(session: ClientSession): JoinEntry {
   if (session.clientType === 'client' && session.roomSessionId) {
     entry.roomsessionid = session.roomSessionId;
   }
+  // Feature `join-features`: others learn what the joiner's client supports (hello `features`).
+  if (session.features.size > 0) entry.features = [...session.features];
   return entry;
 }

@@ -1,0 +1,36 @@
+import { clientIp } from './client-ip';
+import { sendText, type HttpRoutes } from './http-routes';
+import type { IpAllowList } from './ip-allow-list';
+
+/** Parts of `GET /api/v1/serverinfo` (upstream 2.0.3, feature `serverinfo`). */
+export interface ServerInfoSource {
+  version: string;
+  /** The welcome feature list. */
+  features(): readonly string[];
+  /** `{urls, connected}` of the message bus, when there is one to report. */
+  nats?(): { urls: string[]; connected: boolean } | undefined;
+  /** Dialout-capable internal clients. */
+  dialout?(): { sessionid: string; connected: boolean; address?: string; useragent?: string; features?: string[] }[];
+}
+
+/** Serves the server info to `[stats] allowed_ips` only, pretty-printed like upstream. */
+export function addServerInfoRoute(
+  routes: HttpRoutes,
+  opts: { allowed: IpAllowList; trustedProxies: IpAllowList; source: ServerInfoSource },
+): void {
+  routes.add('GET', '/api/v1/serverinfo', (req, res) => {
+    if (!opts.allowed.has(clientIp(req, opts.trustedProxies))) return sendText(res, 403, 'Authentication check failed');
+    const info: Record<string, unknown> = { version: opts.source.version, features: opts.source.features() };
+    const dialout = opts.source.dialout?.() ?? [];
+    if (dialout.length > 0) info['dialout'] = dialout;
+    const nats = opts.source.nats?.();
+    if (nats) info['nats'] = nats;
+    const body = JSON.stringify(info, null, 2);
+    res.writeHead(200, {
+      'Content-Type': 'application/json; charset=utf-8',
+      'X-Content-Type-Options': 'nosniff',
+      'Content-Length': Buffer.byteLength(body),
+    });
+    res.end(body);
+  });
+}
