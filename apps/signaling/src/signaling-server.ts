@@ -121,6 +121,8 @@ export class SignalingServer {
         throttler: this.#throttler,
         internalSecret: config.clients.internalsecret,
         helloV2: new HelloV2TokenVerifier({ capabilities: this.capabilities, log: opts.log.child({ component: 'hello-v2' }) }),
+        // Incoming federation (section 9): the room's Nextcloud must have Talk's `federation-v2`.
+        federationSupported: (url) => this.capabilities.hasFeature(url, 'federation-v2'),
         log: opts.log.child({ component: 'hello' }),
       }),
       throttler: this.#throttler,

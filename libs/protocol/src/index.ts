@@ -39,6 +39,7 @@ export type {
   HelloAuthPayload,
   HelloAuth,
   HelloClientAuth,
+  HelloFederationAuth,
   HelloInternalAuth,
   HelloResumeAuth,
   HelloV2AuthParams,

@@ -29,6 +29,11 @@ export interface HelloAuthenticatorDeps {
   /** `[clients] internalsecret`; empty disables internal clients. */
   internalSecret: string;
   helloV2?: HelloV2Verifier;
+  /**
+   * Whether the Nextcloud at a hello `auth.url` has the `federation-v2` capability; federation
+   * hellos are refused (`invalid_client_type`) when this is not provided.
+   */
+  federationSupported?: (url: string) => Promise<boolean>;
   log: Logger;
 }
 
@@ -61,14 +66,20 @@ export class HelloAuthenticator {
     const backend = this.#deps.backends.lookup(auth.url);
     if (!backend) throw signalingError('invalid_backend');
     const backendUrl = sessionBackendUrl(auth.url);
+    const clientType = auth.type;
+    if (clientType === 'federation') {
+      // Upstream checks the capability for 2.0 only (a 1.0 federation hello is a ticket login).
+      if (!this.#deps.federationSupported) throw signalingError('invalid_client_type');
+      if (hello.version === '2.0' && !(await this.#deps.federationSupported(auth.url))) throw signalingError('federation_unsupported');
+    }
     if (hello.version === '2.0') {
       const verifier = this.#deps.helloV2;
       if (!verifier) throw signalingError('invalid_hello_version');
       const token = (auth.params as { token: string }).token;
       const { userId, user } = await verifier.verify(auth.url, backend, token);
-      return { backend, backendUrl, clientType: 'client', userId, user };
+      return { backend, backendUrl, clientType, userId, user };
     }
-    return { ...(await this.#ticket(auth.url, backend, auth.params)), backendUrl, clientType: 'client' };
+    return { ...(await this.#ticket(auth.url, backend, auth.params)), backendUrl, clientType };
   }
 
   /** Hello 1.0: Nextcloud validates the ticket (`auth` request, section 3.3.1). */

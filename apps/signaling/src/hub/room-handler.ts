@@ -1,5 +1,6 @@
 import { SignalingError, signalingError, type RoomClientMessage } from '@talk-signaling/protocol';
 import { askNextcloud } from '../backend/ask-nextcloud';
+import { federatedActor } from '../federation/federated-actor';
 import type { BackendClient } from '../backend/backend-client';
 import type { Room } from '../room/room';
 import type { RoomRegistry } from '../room/room-registry';
@@ -68,10 +69,10 @@ export class RoomHandler implements SessionListener {
     room.removeSession(session);
     session.permissions = undefined;
     session.roomUserId = '';
-    if (notify && roomSessionId !== undefined && session.clientType === 'client') {
+    if (notify && roomSessionId !== undefined && (session.clientType === 'client' || session.clientType === 'federation')) {
       const body = {
         type: 'room',
-        room: { version: '1.0', roomid: room.id, userid: session.userId, sessionid: roomSessionId, action: 'leave' },
+        room: { version: '1.0', roomid: room.id, userid: session.userId, sessionid: roomSessionId, ...federatedActor(session), action: 'leave' },
       };
       // Fire and forget: upstream only logs the outcome of leave notifications.
       this.#deps.backendClient.postJson(session.backendUrl, session.backend, body).catch((err: unknown) => {
@@ -120,7 +121,7 @@ export class RoomHandler implements SessionListener {
     if (session.clientType === 'internal') return {};
     const body = {
       type: 'room',
-      room: { version: '1.0', roomid, userid: session.userId, sessionid: sessionid ?? session.publicId },
+      room: { version: '1.0', roomid, userid: session.userId, sessionid: sessionid ?? session.publicId, ...federatedActor(session) },
     };
     const value = await askNextcloud(this.#deps.backendClient, session.backendUrl, session.backend, body, 'room', 'room_join_failed');
     return { properties: value.room.properties, userId: value.room.session?.userid, permissions: value.room.permissions };

@@ -245,6 +245,7 @@ export function pingEntry(session: PingSession): PingEntry | undefined {
   let sessionid: string | undefined;
   switch (session.clientType) {
     case 'client':
+    case 'federation':
       sessionid = session.roomSessionId;
       break;
     case 'virtual':

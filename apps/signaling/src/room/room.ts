@@ -16,6 +16,8 @@ export interface JoinEntry {
   user?: unknown;
   roomsessionid?: string;
   features?: string[];
+  /** Set for sessions of other signaling servers (federation, section 9). */
+  federated?: true;
 }
 
 export interface RoomOptions {
@@ -210,16 +212,17 @@ export class Room implements SessionRoom {
 
 /** Client and internal sessions get transient data (upstream: `*ClientSession`); virtual ones do not. */
 function isTransientListener(session: ClientSession): boolean {
-  return session.clientType === 'client' || session.clientType === 'internal';
+  return session.clientType === 'client' || session.clientType === 'internal' || session.clientType === 'federation';
 }
 
 /** How a session appears in `join` events. */
 export function joinEntry(session: ClientSession): JoinEntry {
   const entry: JoinEntry = { sessionid: session.publicId, userid: session.effectiveUserId };
   if (session.user !== undefined && session.user !== null) entry.user = session.user;
-  if (session.clientType === 'client' && session.roomSessionId) {
+  if ((session.clientType === 'client' || session.clientType === 'federation') && session.roomSessionId) {
     entry.roomsessionid = session.roomSessionId;
   }
+  if (session.clientType === 'federation') entry.federated = true;
   // Feature `join-features`: others learn what the joiner's client supports (hello `features`).
   if (session.features.size > 0) entry.features = [...session.features];
   return entry;

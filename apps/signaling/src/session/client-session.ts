@@ -13,8 +13,11 @@ export interface SessionRoom {
   readonly backendId: string;
 }
 
-/** `virtual`: sessions an internal client creates for its participants (SIP phones). */
-export type ClientType = 'client' | 'internal' | 'virtual';
+/**
+ * `virtual`: sessions an internal client creates for its participants (SIP phones);
+ * `federation`: another signaling server acting for one of its sessions (section 9).
+ */
+export type ClientType = 'client' | 'internal' | 'virtual' | 'federation';
 
 /** Everything fixed when a session is created by a successful hello. */
 export interface ClientSessionInit {

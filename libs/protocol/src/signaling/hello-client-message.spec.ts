@@ -56,6 +56,13 @@ describe('hello', () => {
     expect(msg.hello).toEqual({ version: '2.0', auth: { type: 'client', url: URL_V3, params: { token: 'jwt' } } });
   });
 
+  it('parses a federation hello (v2 token, v1 ticket)', () => {
+    const v2 = helloOk({ version: '2.0', features: ['f'], auth: { type: 'federation', url: URL_V3, params: { token: 'jwt' } } });
+    expect(v2.hello).toEqual({ version: '2.0', features: ['f'], auth: { type: 'federation', url: URL_V3, params: { token: 'jwt' } } });
+    const v1 = helloOk({ version: '1.0', auth: { type: 'federation', url: URL_V3, params: { ticket: 't' } } });
+    expect(v1.hello.auth).toEqual({ type: 'federation', url: URL_V3, params: { ticket: 't' } });
+  });
+
   it('strips explicit default ports from auth.url', () => {
     const a = helloOk({ version: '1.0', auth: { url: 'https://cloud.example.com:443/ocs/x', params: { t: 1 } } });
     const b = helloOk({ version: '1.0', auth: { url: 'http://cloud.example.com:80/x', params: { t: 1 } } });
@@ -124,6 +131,8 @@ describe('hello', () => {
     ['internal without backend', { version: '1.0', auth: { type: 'internal', params: { random: 'r', token: 't' } } }, 'hello.auth.params.backend'],
     ['internal with bad backend', { version: '1.0', auth: { type: 'internal', params: { backend: 'nope' } } }, 'hello.auth.params.backend'],
     ['internal numeric random', { version: '1.0', auth: { type: 'internal', params: { random: 1, backend: 'https://nc/' } } }, 'hello.auth.params.random'],
+    ['federation without url', { version: '2.0', auth: { type: 'federation', params: { token: 'jwt' } } }, 'hello.auth.url'],
+    ['federation without token', { version: '2.0', auth: { type: 'federation', url: URL_V3, params: {} } }, 'hello.auth.params.token'],
     ['unknown auth type', { version: '1.0', auth: { type: 'admin', url: URL_V3, params: { a: 1 } } }, 'hello.auth.type'],
   ])('rejects %s with invalid_format', (_name, payload, path) => {
     const error = helloError(payload);

@@ -39,6 +39,20 @@ export interface HelloClientAuth {
   params: unknown;
 }
 
+/**
+ * `auth` of a `federation` hello (upstream 2.0.0): a signaling server connecting on behalf of
+ * one of its sessions. `url` is the Nextcloud of the room (a backend of this server); the
+ * hello 2.0 token was issued by that Nextcloud. Version 1.0 is accepted too, as upstream
+ * does (the ticket then goes to Nextcloud like a client's).
+ */
+export interface HelloFederationAuth {
+  type: 'federation';
+  /** Normalised absolute http(s) URL (default port stripped). */
+  url: string;
+  /** As for {@link HelloClientAuth}. */
+  params: unknown;
+}
+
 /** `auth` of an `internal` hello. */
 export interface HelloInternalAuth {
   type: 'internal';
@@ -48,7 +62,7 @@ export interface HelloInternalAuth {
 }
 
 /** Validated `auth` of a non-resume hello. */
-export type HelloAuth = HelloClientAuth | HelloInternalAuth;
+export type HelloAuth = HelloClientAuth | HelloFederationAuth | HelloInternalAuth;
 
 /** `auth` as sent with a resume hello; not validated beyond JSON types. */
 export interface HelloResumeAuth {
@@ -148,15 +162,16 @@ export function parseHelloPayload(raw: unknown, id?: string): ParseResult<HelloC
   let auth: HelloAuth;
   const authType = rawAuth.type || 'client';
   switch (authType) {
-    case 'client': {
-      if (!rawAuth.url) return fail('hello.auth.url: required for client auth');
+    case 'client':
+    case 'federation': {
+      if (!rawAuth.url) return fail(`hello.auth.url: required for ${authType} auth`);
       const url = normalizeHttpUrl(rawAuth.url);
       if (url === undefined) return fail('hello.auth.url: expected absolute http(s) URL');
       if (version === HELLO_VERSION_V2) {
         const params = HelloV2ParamsSchema.safeParse(rawAuth.params);
         if (!params.success) return fail('hello.auth.params.token: required non-empty string for hello 2.0');
       }
-      auth = { type: 'client', url, params: rawAuth.params };
+      auth = { type: authType, url, params: rawAuth.params };
       break;
     }
     case 'internal': {
