@@ -235,7 +235,9 @@ export class BenchRun implements ClientSink {
     const fillProgress = this.#progress('room fill', this.#roomOf.size);
     const ticker = setInterval(() => fillProgress.update(this.#full.size), 200);
     if (this.#full.size >= this.#roomOf.size) this.#onFull?.();
-    await Promise.race([filled, sleep(Math.max(0, deadline - BenchClient.now()))]);
+    let timeout: NodeJS.Timeout | undefined;
+    await Promise.race([filled, new Promise((r) => (timeout = setTimeout(r, Math.max(0, deadline - BenchClient.now()))))]);
+    clearTimeout(timeout);
     clearInterval(ticker);
     fillProgress.finish(this.#full.size);
     this.#onFull = undefined;
