@@ -12,6 +12,7 @@ import type { ServerConfig } from './config';
 import { sendJson } from './http/http-routes';
 import { DEFAULT_STATS_ALLOWED, DEFAULT_TRUSTED_PROXIES, IpAllowList } from './http/ip-allow-list';
 import { SignalingHttpServer } from './http/signaling-http-server';
+import { FederationHandler } from './federation/federation-handler';
 import { addServerInfoRoute } from './http/serverinfo-route';
 import { addStatsRoutes } from './http/stats-routes';
 import { FeatureSet } from './hub/feature-set';
@@ -53,6 +54,8 @@ export interface SignalingServerOptions {
   throttleSleep?: (ms: number) => Promise<void>;
   /** Interval of the room pings to Nextcloud (ms; upstream 10 s). */
   roomPingIntervalMs?: number;
+  /** Reconnect back-off of federation connections (ms; upstream 100 ms doubling to 8 s). */
+  federationReconnect?: { initialMs: number; maxMs: number };
 }
 
 const DEFAULT_MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
@@ -83,6 +86,8 @@ export class SignalingServer {
   readonly backendRooms: BackendRoomHandler;
   /** Nextcloud capabilities per backend URL (v3 rewrite, hello v2 keys, room ping limits). */
   readonly capabilities: Capabilities;
+  /** Local sessions in rooms of other signaling servers (section 9). */
+  readonly federation: FederationHandler;
   readonly #log: Logger;
   readonly #throttler: Throttler;
   readonly #backendClient: BackendClient;
@@ -155,6 +160,16 @@ export class SignalingServer {
       backendClient: this.#backendClient,
       anonymousJoinTimeoutMs: opts.anonymousJoinTimeoutMs ?? ANONYMOUS_JOIN_TIMEOUT_MS,
     });
+    this.federation = new FederationHandler({
+      hub: this.hub,
+      settings: config.federation,
+      leaveLocalRoom: (session) => roomHandler.leaveRoom(session, true),
+      log: opts.log.child({ component: 'federation' }),
+      reconnect: opts.federationReconnect,
+    });
+    roomHandler.federation = this.federation;
+    this.hub.intercept((session, message) => this.federation.intercept(session, message));
+    this.features.add(ServerFeature.Federation);
     this.dialouts = new DialoutRegistry({ hub: this.hub, log: opts.log.child({ component: 'dialout' }) });
     this.internal = new InternalHandler({
       hub: this.hub,
@@ -169,7 +184,8 @@ export class SignalingServer {
     this.features.add(ServerFeature.VirtualSessions, { welcome: true, internal: true });
     new MessageHandler({ hub: this.hub, router, sessions: this.sessions });
     this.#roomPing = new RoomPing({
-      rooms: this.rooms,
+      // Federated sessions are pinged to their local Nextcloud (upstream `publishFederatedSessions`).
+      rooms: { all: () => [...this.rooms.all(), ...this.federation.pingRooms()] },
       client: this.#backendClient,
       capabilities: this.capabilities,
       log: opts.log.child({ component: 'room-ping' }),

@@ -50,6 +50,9 @@ export type CloseReason =
 /** Handles one authenticated message type (rooms, messages, ... plug in here). */
 export type SessionMessageHandler = (session: ClientSession, message: ClientMessage) => void;
 
+/** Takes over an authenticated message before its handler; returns true when it did. */
+export type SessionMessageInterceptor = (session: ClientSession, message: ClientMessage) => boolean;
+
 /** Told when sessions come and go (rooms leave on close, etc.). */
 export interface SessionListener {
   sessionCreated?(session: ClientSession): void;
@@ -98,6 +101,7 @@ export class Hub {
   readonly #peers = new Map<ClientConnection, Peer>();
   readonly #handlers = new Map<string, SessionMessageHandler>();
   readonly #listeners: SessionListener[] = [];
+  #interceptor: SessionMessageInterceptor | undefined;
   readonly #heartbeat: NodeJS.Timeout;
   readonly #nodeId = randomBytes(4).toString('hex');
   #nextSid = 1;
@@ -114,6 +118,11 @@ export class Hub {
   /** Routes authenticated messages of `type` to `handler`. */
   handle(type: ClientMessage['type'], handler: SessionMessageHandler): void {
     this.#handlers.set(type, handler);
+  }
+
+  /** Sees authenticated messages (not hello/bye) before their handler; federation relays them. */
+  intercept(interceptor: SessionMessageInterceptor): void {
+    this.#interceptor = interceptor;
   }
 
   addListener(listener: SessionListener): void {
@@ -241,6 +250,7 @@ export class Hub {
         this.closeSession(session, 'bye');
         return;
       default: {
+        if (this.#interceptor?.(session, message)) return;
         const handler = this.#handlers.get(message.type);
         if (handler) handler(session, message);
         else session.log.debug({ type: message.type }, 'no handler for message type');

@@ -2,6 +2,7 @@ import { SignalingError, signalingError, type RoomClientMessage } from '@talk-si
 import { askNextcloud } from '../backend/ask-nextcloud';
 import { federatedActor } from '../federation/federated-actor';
 import type { BackendClient } from '../backend/backend-client';
+import type { RoomFederationHook } from '../federation/federation-handler';
 import type { Room } from '../room/room';
 import type { RoomRegistry } from '../room/room-registry';
 import type { RoomSessionIndex } from '../room/room-session-index';
@@ -31,6 +32,8 @@ export class RoomHandler implements SessionListener {
   readonly #joinTimers = new Map<ClientSession, NodeJS.Timeout>();
   /** Latest join request per session; an older one finishing late must not win. */
   readonly #joinSeq = new Map<ClientSession, number>();
+  /** Federated rooms (section 9); set when the server supports federation. */
+  federation: RoomFederationHook | undefined;
 
   constructor(deps: RoomHandlerDeps) {
     this.#deps = deps;
@@ -85,6 +88,7 @@ export class RoomHandler implements SessionListener {
     const { roomid, sessionid } = message.room;
     const seq = (this.#joinSeq.get(session) ?? 0) + 1;
     this.#joinSeq.set(session, seq);
+    if (this.federation?.room(session, message)) return;
     if (roomid === '') {
       if (!session.room) return;
       this.leaveRoom(session, true);
@@ -139,6 +143,7 @@ export class RoomHandler implements SessionListener {
       const other = roomSessions.get(session.backend.id, sessionid);
       if (other && other !== session) this.#deps.hub.closeSession(other, 'room_session_reconnected');
     }
+    this.federation?.leave(session);
     this.leaveRoom(session, true);
     const room = rooms.getOrCreate(session.backend.id, roomid, answer.properties);
     if (sessionid) roomSessions.set(session, sessionid);
@@ -156,7 +161,7 @@ export class RoomHandler implements SessionListener {
     this.#clearJoinTimer(session);
     const timer = setTimeout(() => {
       this.#joinTimers.delete(session);
-      if (!session.room) this.#deps.hub.closeSession(session, 'room_join_timeout');
+      if (!session.room && !this.federation?.isFederated(session)) this.#deps.hub.closeSession(session, 'room_join_timeout');
     }, this.#deps.anonymousJoinTimeoutMs);
     timer.unref();
     this.#joinTimers.set(session, timer);

@@ -1,0 +1,290 @@
+import { Registry } from 'prom-client';
+import { silentLogger } from '@talk-signaling/runtime';
+import { DEFAULT_FEATURES, startFakeNextcloud, type FakeNextcloud } from '@talk-signaling/fake-nextcloud';
+import { FaultProxy, TestClient, waitFor } from '@talk-signaling/testing';
+import { loadServerConfig } from '../src/config';
+import { SignalingServer } from '../src/signaling-server';
+
+jest.setTimeout(30_000);
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- protocol messages are free-form JSON in tests */
+
+interface Instance {
+  server: SignalingServer;
+  port: number;
+  /** `http://127.0.0.1:port/`: what goes into `federation.signaling`. */
+  baseUrl: string;
+  wsUrl: string;
+}
+
+/** One of our servers with `nextcloud` as its only backend, through the real config loader. */
+async function startInstance(nextcloud: FakeNextcloud, opts: { port?: number; extraConfig?: string } = {}): Promise<Instance> {
+  const text = [
+    '[http]',
+    `listen = 127.0.0.1:${opts.port ?? 0}`,
+    '[sessions]',
+    'hashkey = test-hash-key-with-32-characters',
+    'blockkey = 0123456789abcdef',
+    '[nats]',
+    'url = nats://loopback',
+    '[backend]',
+    'backends = nc',
+    '[nc]',
+    `url = ${nextcloud.url}`,
+    `secret = ${nextcloud.secret}`,
+    opts.extraConfig ?? '',
+  ].join('\n');
+  const { config } = loadServerConfig(text, {});
+  const server = new SignalingServer(config, {
+    log: silentLogger(),
+    registry: new Registry(),
+    roomEventBatchMs: 5,
+    roomPingIntervalMs: 200,
+    federationReconnect: { initialMs: 50, maxMs: 200 },
+  });
+  const [address] = await server.start();
+  const port = Number(address!.split(':').at(-1));
+  return { server, port, baseUrl: `http://${address}/`, wsUrl: `ws://${address}/spreed` };
+}
+
+describe('federation (two servers, two Nextclouds)', () => {
+  let ncA: FakeNextcloud;
+  let ncB: FakeNextcloud;
+  let a: Instance;
+  let b: Instance;
+  const clients: TestClient[] = [];
+
+  beforeAll(async () => {
+    ncA = await startFakeNextcloud({ secret: 'secret-of-a' });
+    ncB = await startFakeNextcloud({ secret: 'secret-of-b' });
+    await ncB.useHelloV2Keys('ES256');
+    ncB.setCapabilities({ features: [...DEFAULT_FEATURES, 'federation-v2'] });
+    ncB.setRoom('room-b', { properties: { name: 'Hosted on B', type: 2 } });
+  });
+  beforeEach(async () => {
+    b = await startInstance(ncB);
+    // The allow-list names B, so federation to B works and anything else is refused.
+    a = await startInstance(ncA, { extraConfig: `[federation]\nallowedhosts = 127.0.0.1:${b.port}` });
+  });
+  afterEach(async () => {
+    while (clients.length) clients.pop()!.close();
+    await a.server.stop();
+    await b.server.stop();
+    ncA.clearRequests();
+    ncB.clearRequests();
+  });
+  afterAll(async () => {
+    await ncA.close();
+    await ncB.close();
+  });
+
+  async function user(instance: Instance, nextcloud: FakeNextcloud, userid: string, features?: string[]) {
+    const client = await TestClient.connect(instance.wsUrl);
+    clients.push(client);
+    expect((await client.next('welcome')).welcome.features).toContain('federation');
+    const reply = await client.hello({ url: nextcloud.backendUrl, params: nextcloud.addUser(userid), features });
+    expect(reply.type).toBe('hello');
+    return { client, sessionid: reply.hello.sessionid as string };
+  }
+
+  /** A token of B's Nextcloud for alice of A, with the actor data Talk puts into federation tokens. */
+  function aliceToken(): Promise<string> {
+    return ncB.issueHelloV2Token('alice', {
+      userdata: { displayname: 'Alice', actorType: 'federated_users', actorId: `alice@${ncA.url.slice('http://'.length, -1)}` },
+    });
+  }
+
+  async function federationJoin(client: TestClient, federation: Record<string, unknown>, id = 'fj') {
+    client.send({ id, type: 'room', room: { roomid: 'local-room', sessionid: 'nc-a-alice', federation } });
+  }
+
+  it('relays a federated session both ways, survives a restart of the remote server and leaves', async () => {
+    const bob = await user(b, ncB, 'bob');
+    await bob.client.joinRoom('room-b', 'nc-b-bob');
+    const bobEntry = { sessionid: bob.sessionid, userid: 'bob', user: { displayname: 'bob' }, roomsessionid: 'nc-b-bob' };
+    expect((await bob.client.next('event')).event.join).toEqual([expect.objectContaining(bobEntry)]);
+
+    const alice = await user(a, ncA, 'alice', ['chat-relay']);
+    const token = await aliceToken();
+    await federationJoin(alice.client, { signaling: b.baseUrl, url: ncB.url, roomid: 'room-b', token });
+    // The answer comes from B, with the local room id.
+    expect(await alice.client.next('room')).toEqual({ id: 'fj', type: 'room', room: { roomid: 'local-room', properties: { name: 'Hosted on B', type: 2 } } });
+
+    // B's Nextcloud was asked with the federated actor; A's Nextcloud not at all.
+    const join = await ncB.waitForRequest((r) => r.type === 'room' && r.body.room.userid === 'alice');
+    expect(join.body.room).toMatchObject({ roomid: 'room-b', sessionid: 'nc-a-alice', actorid: expect.stringMatching(/^alice@/), actortype: 'federated_users' });
+    expect(ncA.count('room')).toBe(0);
+
+    // Bob sees the remote session of alice, marked federated.
+    const joined = await bob.client.next('event');
+    const remoteId = joined.event.join[0].sessionid as string;
+    expect(remoteId).not.toBe(alice.sessionid);
+    expect(joined.event.join).toEqual([
+      expect.objectContaining({ sessionid: remoteId, userid: 'alice', user: expect.objectContaining({ displayname: 'Alice' }), roomsessionid: 'nc-a-alice', federated: true }),
+    ]);
+    // Alice sees herself under her local id (still federated) and then bob.
+    const own = await alice.client.next('event');
+    expect(own.event).toMatchObject({ target: 'room', type: 'join' });
+    expect(own.event.join).toEqual([expect.objectContaining({ sessionid: alice.sessionid, userid: 'alice', federated: true })]);
+    expect((await alice.client.next('event')).event.join).toEqual([expect.objectContaining(bobEntry)]);
+
+    // Session and room messages in both directions, with translated ids.
+    bob.client.send({ type: 'message', message: { recipient: { type: 'session', sessionid: remoteId }, data: { from: 'bob' } } });
+    expect(await alice.client.next('message')).toEqual({
+      type: 'message',
+      message: { sender: { type: 'session', sessionid: bob.sessionid, userid: 'bob' }, data: { from: 'bob' } },
+    });
+    alice.client.send({ type: 'message', message: { recipient: { type: 'session', sessionid: bob.sessionid }, data: { from: 'alice' } } });
+    expect(await bob.client.next('message')).toEqual({
+      type: 'message',
+      message: { sender: { type: 'session', sessionid: remoteId, userid: 'alice' }, data: { from: 'alice' } },
+    });
+    alice.client.send({ type: 'message', message: { recipient: { type: 'room' }, data: 'to the room' } });
+    expect((await bob.client.next('message')).message).toEqual({ sender: { type: 'room', sessionid: remoteId, userid: 'alice' }, data: 'to the room' });
+    // MCU-style offer: `to`/`from` naming alice's remote session reach her with her local id.
+    bob.client.send({
+      type: 'message',
+      message: { recipient: { type: 'session', sessionid: remoteId }, data: { type: 'offer', to: remoteId, from: bob.sessionid, roomType: 'video', sid: '1', payload: { sdp: 'v=0' } } },
+    });
+    expect((await alice.client.next('message')).message.data).toEqual({ type: 'offer', to: alice.sessionid, from: bob.sessionid, roomType: 'video', sid: '1', payload: { sdp: 'v=0' } });
+    // Control from bob (old-style sessions may steer others), forceMute peer id translated.
+    bob.client.send({ type: 'control', control: { recipient: { type: 'session', sessionid: remoteId }, data: { action: 'forceMute', peerId: remoteId } } });
+    expect((await alice.client.next('control')).control).toEqual({
+      sender: { type: 'session', sessionid: bob.sessionid, userid: 'bob' },
+      data: { action: 'forceMute', peerId: alice.sessionid },
+    });
+    // Transient data set through the federation reaches bob.
+    alice.client.send({ type: 'transient', transient: { type: 'set', key: 'shared', value: 42 } });
+    expect(await bob.client.waitForMessage((m) => m.type === 'transient')).toEqual({ type: 'transient', transient: { type: 'set', key: 'shared', value: 42 } });
+
+    // Pings for the federated session go to A's Nextcloud, under the local room id.
+    const ping = await ncA.waitForRequest((r) => r.type === 'ping');
+    expect(ping.body.ping).toEqual({ version: '1.0', roomid: 'local-room', entries: [{ userid: 'alice', sessionid: 'nc-a-alice' }] });
+    expect(ping.checksumValid).toBe(true);
+
+    // B goes away and comes back on the same port: alice is told, then resumed with a new remote session.
+    const port = b.port;
+    await b.server.stop();
+    expect(await alice.client.waitForMessage((m) => m.type === 'event')).toEqual({ type: 'event', event: { target: 'room', type: 'federation_interrupted' } });
+    b = await startInstance(ncB, { port });
+    expect(await alice.client.next('event')).toEqual({ type: 'event', event: { target: 'room', type: 'federation_resumed', resumed: false } });
+    // A fresh room and join list, as after a failed resume.
+    expect(await alice.client.next('room')).toEqual({ type: 'room', room: { roomid: 'local-room', properties: { name: 'Hosted on B', type: 2 } } });
+    expect((await alice.client.next('event')).event.join).toEqual([expect.objectContaining({ sessionid: alice.sessionid, federated: true })]);
+
+    const bob2 = await user(b, ncB, 'bob');
+    await bob2.client.joinRoom('room-b', 'nc-b-bob');
+    const rejoined = await bob2.client.waitForMessage((m) => m.type === 'event' && m.event.join?.some((e: any) => e.federated));
+    const remoteId2 = rejoined.event.join.find((e: any) => e.federated).sessionid as string;
+    expect(remoteId2).not.toBe(remoteId);
+    expect((await alice.client.waitForMessage((m) => m.type === 'event')).event.join).toEqual([expect.objectContaining({ sessionid: bob2.sessionid, userid: 'bob' })]);
+    alice.client.send({ type: 'message', message: { recipient: { type: 'session', sessionid: bob2.sessionid }, data: 'again' } });
+    expect((await bob2.client.next('message')).message).toEqual({ sender: { type: 'session', sessionid: remoteId2, userid: 'alice' }, data: 'again' });
+    bob2.client.send({ type: 'message', message: { recipient: { type: 'session', sessionid: remoteId2 }, data: 'back' } });
+    expect((await alice.client.next('message')).message).toEqual({ sender: { type: 'session', sessionid: bob2.sessionid, userid: 'bob' }, data: 'back' });
+
+    // Leaving: the answer comes from B; bob sees the leave; B's Nextcloud is told with the actor; the remote session ends.
+    alice.client.send({ id: 'lv', type: 'room', room: { roomid: '' } });
+    expect(await alice.client.next('room')).toEqual({ id: 'lv', type: 'room', room: { roomid: '' } });
+    expect(await bob2.client.next('event')).toEqual({ type: 'event', event: { target: 'room', type: 'leave', leave: [remoteId2] } });
+    const leave = await ncB.waitForRequest((r) => r.type === 'room' && r.body.room.action === 'leave' && r.body.room.userid === 'alice');
+    expect(leave.body.room).toMatchObject({ roomid: 'room-b', sessionid: 'nc-a-alice', actortype: 'federated_users', action: 'leave' });
+    await waitFor(() => b.server.sessions.size === 1 && a.server.federation.size === 0, { timeout: 5_000, name: 'b.server.sessions.size === 1 && a.server.federation.size === 0' });
+    // Alice is a plain local session again: her messages stay on A.
+    expect(a.server.sessions.byPublicId(alice.sessionid)).toBeDefined();
+  });
+
+  it('resumes the remote session after a short network interruption', async () => {
+    const proxy = await FaultProxy.start({ port: b.port });
+    try {
+      const bob = await user(b, ncB, 'bob');
+      await bob.client.joinRoom('room-b', 'nc-b-bob');
+      await bob.client.next('event');
+      // The allow-list names B's own port; the proxy is another host:port, so allow any host here.
+      await a.server.stop();
+      a = await startInstance(ncA);
+      const alice = await user(a, ncA, 'alice');
+      await federationJoin(alice.client, { signaling: `http://127.0.0.1:${proxy.port}/`, url: ncB.url, roomid: 'room-b', token: await aliceToken() });
+      await alice.client.next('room');
+      const remoteId = (await bob.client.next('event')).event.join[0].sessionid as string;
+      await alice.client.next('event');
+      await alice.client.next('event');
+
+      proxy.suspend();
+      expect(await alice.client.next('event')).toEqual({ type: 'event', event: { target: 'room', type: 'federation_interrupted' } });
+      // Sent while interrupted: delivered after the resume.
+      alice.client.send({ type: 'message', message: { recipient: { type: 'session', sessionid: bob.sessionid }, data: 'queued' } });
+      proxy.unsuspend();
+      expect(await alice.client.next('event')).toEqual({ type: 'event', event: { target: 'room', type: 'federation_resumed', resumed: true } });
+      expect((await bob.client.next('message')).message).toEqual({ sender: { type: 'session', sessionid: remoteId, userid: 'alice' }, data: 'queued' });
+      await bob.client.expectNoMessage(100); // no leave/join: the same remote session
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('closes the remote session on bye, and when a local room is joined', async () => {
+    ncA.setRoom('room-a', {});
+    const alice = await user(a, ncA, 'alice');
+    await federationJoin(alice.client, { signaling: b.baseUrl, url: ncB.url, roomid: 'room-b', token: await aliceToken() });
+    await alice.client.next('room');
+    await waitFor(() => b.server.sessions.size === 1, { timeout: 5_000, name: 'b.server.sessions.size === 1' });
+    // Joining a local room ends the federated one.
+    expect(await alice.client.joinRoom('room-a', 'nc-a-alice-2')).toMatchObject({ type: 'room', room: { roomid: 'room-a' } });
+    await waitFor(() => b.server.sessions.size === 0 && a.server.federation.size === 0, { timeout: 5_000, name: 'b.server.sessions.size === 0 && a.server.federation.size === 0' });
+
+    await federationJoin(alice.client, { signaling: b.baseUrl, url: ncB.url, roomid: 'room-b', token: await aliceToken() }, 'fj2');
+    expect(await alice.client.waitForMessage((m) => m.type === 'room')).toMatchObject({ id: 'fj2', room: { roomid: 'local-room' } });
+    // Any local room is left (A's Nextcloud is told), and bye ends the remote session.
+    await ncA.waitForRequest((r) => r.type === 'room' && r.body.room.action === 'leave' && r.body.room.roomid === 'room-a');
+    await waitFor(() => b.server.sessions.size === 1, { timeout: 5_000, name: 'b.server.sessions.size === 1' });
+    await alice.client.bye();
+    await waitFor(() => b.server.sessions.size === 0 && a.server.federation.size === 0, { timeout: 5_000, name: 'b.server.sessions.size === 0 && a.server.federation.size === 0' });
+  });
+
+  it('refuses targets outside the allow-list, unreachable hosts, servers without federation and bad tokens', async () => {
+    const alice = await user(a, ncA, 'alice');
+    const token = await aliceToken();
+
+    await federationJoin(alice.client, { signaling: 'http://other.example.invalid/', url: ncB.url, token }, 'e1');
+    expect(await alice.client.next('error')).toEqual({
+      id: 'e1',
+      type: 'error',
+      error: {
+        code: 'federation_error',
+        message: 'Failed to create federation client.',
+        details: { code: 'host_not_allowed', message: 'Federation to other.example.invalid is not allowed.' },
+      },
+    });
+    expect(b.server.sessions.size).toBe(0);
+
+    // Without the allow-list: an unreachable host is a network error.
+    await a.server.stop();
+    a = await startInstance(ncA);
+    const carol = await user(a, ncA, 'carol');
+    await federationJoin(carol.client, { signaling: 'http://127.0.0.1:1/', url: ncB.url, token }, 'e2');
+    const unreachable = await carol.client.next('error');
+    expect(unreachable).toMatchObject({ id: 'e2', error: { code: 'federation_error', details: { code: 'network_error', message: expect.any(String) } } });
+
+    // A target that does not announce `federation`.
+    b.server.features.remove('federation');
+    await federationJoin(carol.client, { signaling: b.baseUrl, url: ncB.url, token }, 'e3');
+    expect(await carol.client.next('error')).toEqual({
+      id: 'e3',
+      type: 'error',
+      error: { code: 'federation_unsupported', message: 'The target server does not support federation.' },
+    });
+    b.server.features.add('federation');
+
+    // The remote refuses the token: its hello error reaches the client as the join's answer (as upstream).
+    await federationJoin(carol.client, { signaling: b.baseUrl, url: ncB.url, token: 'not-a-jwt' }, 'e4');
+    expect(await carol.client.next('error')).toMatchObject({ id: 'e4', error: { code: 'invalid_token' } });
+    // The remote Nextcloud lacks Talk's federation-v2 capability: federation_unsupported from the remote.
+    ncB.setCapabilities({ features: [...DEFAULT_FEATURES] });
+    b.server.capabilities.invalidate(ncB.url);
+    await federationJoin(carol.client, { signaling: b.baseUrl, url: ncB.url, token }, 'e5');
+    expect(await carol.client.next('error')).toMatchObject({ id: 'e5', error: { code: 'federation_unsupported' } });
+    ncB.setCapabilities({ features: [...DEFAULT_FEATURES, 'federation-v2'] });
+    await waitFor(() => a.server.federation.size === 0 && b.server.sessions.size === 0, { timeout: 5_000, name: 'a.server.federation.size === 0 && b.server.sessions.size === 0' });
+  });
+});
