@@ -52,6 +52,16 @@ describe('newer protocol features', () => {
     expect(res.headers.get('x-spreed-signaling-features')!.split(', ')).toEqual(expect.arrayContaining(expected));
   });
 
+  it("lists every feature Nextcloud Talk 20+ requires in the backend response header", async () => {
+    // lib/Signaling/BackendNotifier.php refuses to notify without these (plus dialout/join-features for the admin check).
+    const required = ['audio-video-permissions', 'federation', 'incall-all', 'hello-v2', 'switchto', 'dialout', 'join-features'];
+    const res = await setup.nextcloud.backendRequest(setup.baseUrl, 'any-room', { type: 'message', message: { data: { x: 1 } } });
+    expect(res.status).toBe(200);
+    const header = res.headers.get('x-spreed-signaling-features')!.split(', ');
+    for (const feature of required) expect(header).toContain(feature);
+    expect([...header].sort()).toEqual(header);
+  });
+
   it('join-features: join entries carry the joiner\'s hello features', async () => {
     const a = await member('jf-a', 'jf', ['chat-relay', 'something-else']);
     const ev = await a.client.waitForMessage((m) => m.type === 'event' && m.event.type === 'join');
