@@ -13,6 +13,10 @@ import { sendJson } from './http/http-routes';
 import { DEFAULT_STATS_ALLOWED, DEFAULT_TRUSTED_PROXIES, IpAllowList } from './http/ip-allow-list';
 import { SignalingHttpServer } from './http/signaling-http-server';
 import { FederationHandler } from './federation/federation-handler';
+import { JanusSfu } from './mcu/janus/janus-sfu';
+import { McuHandler } from './mcu/mcu-handler';
+import { createMcuMetrics } from './mcu/mcu-metrics';
+import type { Sfu } from './mcu/sfu';
 import { addServerInfoRoute } from './http/serverinfo-route';
 import { addStatsRoutes } from './http/stats-routes';
 import { FeatureSet } from './hub/feature-set';
@@ -56,6 +60,14 @@ export interface SignalingServerOptions {
   roomPingIntervalMs?: number;
   /** Reconnect back-off of federation connections (ms; upstream 100 ms doubling to 8 s). */
   federationReconnect?: { initialMs: number; maxMs: number };
+  /** MCU timing overrides for tests (upstream: start-up retry 1 s → 16 s, Janus reconnect 1 s → 32 s, unshareScreen 1 s). */
+  mcu?: {
+    startRetry?: { initialMs: number; maxMs: number };
+    reconnect?: { initialMs: number; maxMs: number };
+    unshareScreenDelayMs?: number;
+    /** Use this SFU instead of the one `[mcu]` describes (tests). */
+    sfu?: Sfu;
+  };
 }
 
 const DEFAULT_MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
@@ -88,6 +100,10 @@ export class SignalingServer {
   readonly capabilities: Capabilities;
   /** Local sessions in rooms of other signaling servers (section 9). */
   readonly federation: FederationHandler;
+  /** The SFU of `[mcu] type = janus`; undefined without an MCU (messages stay peer-to-peer). */
+  readonly sfu: Sfu | undefined;
+  /** MCU flows inside `message` data; undefined without an MCU. */
+  readonly mcu: McuHandler | undefined;
   readonly #log: Logger;
   readonly #throttler: Throttler;
   readonly #backendClient: BackendClient;
@@ -182,7 +198,7 @@ export class SignalingServer {
     });
     // Upstream announces virtual sessions to internal clients only (fact sheet 1.3).
     this.features.add(ServerFeature.VirtualSessions, { welcome: true, internal: true });
-    new MessageHandler({ hub: this.hub, router, sessions: this.sessions });
+    const messages = new MessageHandler({ hub: this.hub, router, sessions: this.sessions });
     this.#roomPing = new RoomPing({
       // Federated sessions are pinged to their local Nextcloud (upstream `publishFederatedSessions`).
       rooms: { all: () => [...this.rooms.all(), ...this.federation.pingRooms()] },
@@ -222,13 +238,50 @@ export class SignalingServer {
     });
     for (const feature of [ServerFeature.IncallAll, ServerFeature.Switchto]) this.features.add(feature);
     this.backendRooms.dialout = (backend, roomId, request, header) => this.dialouts.start(backend, roomId, request, header);
+    if (opts.mcu?.sfu || (config.mcu.type === 'janus' && config.mcu.url[0])) {
+      const mcuMetrics = createMcuMetrics(this.registry);
+      this.sfu = opts.mcu?.sfu ?? new JanusSfu({
+        url: config.mcu.url[0] ?? '',
+        timeoutMs: config.mcu.timeout * 1000,
+        maxStreamBitrate: config.mcu.maxstreambitrate,
+        maxScreenBitrate: config.mcu.maxscreenbitrate,
+        registry: this.registry,
+        mcuMetrics,
+        log: opts.log.child({ component: 'mcu' }),
+        startRetry: opts.mcu?.startRetry,
+        reconnect: opts.mcu?.reconnect,
+      });
+      const mcu = new McuHandler({
+        sfu: this.sfu,
+        hub: this.hub,
+        sessions: this.sessions,
+        features: this.features,
+        metrics: mcuMetrics,
+        allowSubscribeAny: config.app.allowsubscribeany,
+        log: opts.log.child({ component: 'mcu' }),
+        unshareScreenDelayMs: opts.mcu?.unshareScreenDelayMs,
+      });
+      this.mcu = mcu;
+      messages.mcu = mcu;
+      roomHandler.leftRoom = (session) => mcu.release(session, 'left the room');
+      this.backendRooms.sessionChanged = (session) => mcu.sessionChanged(session);
+      this.internal.inCallChanged = (session) => mcu.sessionChanged(session);
+    } else if (config.mcu.type === 'proxy') {
+      opts.log.warn('[mcu] type = proxy is not supported yet: running without an MCU (peer-to-peer only)');
+    }
     this.features.add(ServerFeature.Dialout);
     const statsAllowed = new IpAllowList(config.stats.allowed_ips.length ? config.stats.allowed_ips : DEFAULT_STATS_ALLOWED);
     addStatsRoutes(this.http.routes, {
       allowed: statsAllowed,
       trustedProxies,
       registry: this.registry,
-      source: { stats: () => ({ rooms: this.rooms.size, sessions: this.sessions.size }) },
+      source: {
+        stats: () => {
+          const stats: Record<string, unknown> = { rooms: this.rooms.size, sessions: this.sessions.size };
+          if (this.sfu) stats['mcu'] = this.sfu.stats();
+          return stats;
+        },
+      },
     });
     addServerInfoRoute(this.http.routes, {
       allowed: statsAllowed,
@@ -272,6 +325,8 @@ export class SignalingServer {
     }
     if (bound.length === 0) this.#log.warn('no [http] or [https] listen address configured');
     this.http.setReady(true);
+    // Janus may come up later: the SFU keeps retrying in the background (upstream 1 s → 16 s).
+    this.sfu?.start();
     return bound;
   }
 
@@ -280,6 +335,7 @@ export class SignalingServer {
     this.http.startDraining();
     this.hub.shutdown();
     this.#roomPing.stop();
+    await this.sfu?.stop();
     await this.http.close();
     await this.bus.close();
     this.#throttler.close();

@@ -3,7 +3,7 @@ import { silentLogger } from '@talk-signaling/runtime';
 import { startFakeNextcloud, type FakeNextcloud } from '@talk-signaling/fake-nextcloud';
 import { loadServerConfig } from '../src/config';
 import type { HubTimeouts } from '../src/hub/hub';
-import { SignalingServer } from '../src/signaling-server';
+import { SignalingServer, type SignalingServerOptions } from '../src/signaling-server';
 
 export const INTERNAL_SECRET = 'test-internal-secret';
 
@@ -34,6 +34,8 @@ export interface TestSetupOptions {
   roomEventBatchMs?: number;
   anonymousJoinTimeoutMs?: number;
   roomPingIntervalMs?: number;
+  /** MCU timing overrides (pair with an `[mcu]` section in `extraConfig`). */
+  mcu?: SignalingServerOptions['mcu'];
 }
 
 /**
@@ -72,6 +74,7 @@ export async function startTestSetup(opts: TestSetupOptions = {}): Promise<TestS
     roomEventBatchMs: opts.roomEventBatchMs,
     anonymousJoinTimeoutMs: opts.anonymousJoinTimeoutMs,
     roomPingIntervalMs: opts.roomPingIntervalMs,
+    mcu: opts.mcu,
   });
   const [address] = await server.start();
   return {

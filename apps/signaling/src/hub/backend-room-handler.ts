@@ -39,6 +39,8 @@ export class BackendRoomHandler {
   readonly #deps: BackendRoomHandlerDeps;
   /** Set once the dialout registry exists. */
   dialout: DialoutStarter | undefined;
+  /** Told after Nextcloud changed a session's in-call flags or permissions (MCU clean-up). */
+  sessionChanged: ((session: ClientSession) => void) | undefined;
 
   constructor(deps: BackendRoomHandlerDeps) {
     this.#deps = deps;
@@ -153,6 +155,7 @@ export class BackendRoomHandler {
         if (member.clientType !== 'client') continue;
         if (!(member.inCall & InCallFlag.InCall)) notify.push(member);
         member.inCall = flags;
+        this.sessionChanged?.(member);
       }
       if (notify.length === 0) return;
       notify.length = 0;
@@ -163,6 +166,7 @@ export class BackendRoomHandler {
         if (member.clientType === 'virtual') continue;
         if (member.inCall & InCallFlag.InCall) anyone = true;
         if (member.clientType === 'client') member.inCall = flags;
+        this.sessionChanged?.(member);
         notify.push(member);
       }
       if (!anyone) return;
@@ -196,6 +200,7 @@ export class BackendRoomHandler {
       if (flags !== undefined) session.inCall = flags;
       const permissions = entry['permissions'];
       if (Array.isArray(permissions)) session.permissions = new Set(permissions.filter((p): p is string => typeof p === 'string'));
+      this.sessionChanged?.(session);
     }
   }
 

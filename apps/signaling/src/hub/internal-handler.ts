@@ -67,6 +67,8 @@ export class InternalHandler implements SessionListener {
   readonly #entries = new Map<VirtualSession, VirtualEntry>();
   /** Internal session -> the virtual sessions it created. */
   readonly #owned = new Map<ClientSession, Set<VirtualSession>>();
+  /** Told after an internal session changed its own in-call flags (MCU clean-up). */
+  inCallChanged: ((session: ClientSession) => void) | undefined;
 
   constructor(deps: InternalHandlerDeps) {
     this.#deps = deps;
@@ -129,6 +131,7 @@ export class InternalHandler implements SessionListener {
         const flags = Math.max(0, internal.incall.incall);
         if (flags === session.inCall) return;
         session.inCall = flags;
+        this.inCallChanged?.(session);
         (session.room as Room | undefined)?.publishParticipantsUpdate();
         return;
       }

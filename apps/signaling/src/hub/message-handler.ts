@@ -5,6 +5,7 @@ import {
   type MessageClientMessage,
   type MessageClientPayload,
 } from '@talk-signaling/protocol';
+import type { McuHandler } from '../mcu/mcu-handler';
 import type { ClientSession } from '../session/client-session';
 import { VirtualSession } from '../session/virtual-session';
 import type { Hub } from './hub';
@@ -20,6 +21,8 @@ import type { SessionRegistry } from './session-registry';
 export class MessageHandler {
   readonly #router: Router;
   readonly #sessions: SessionRegistry;
+  /** MCU signalling inside `message` data (1.9); set when `[mcu]` is configured. */
+  mcu: Pick<McuHandler, 'message'> | undefined;
 
   constructor(deps: { hub: Hub; router: Router; sessions: SessionRegistry }) {
     this.#router = deps.router;
@@ -33,6 +36,7 @@ export class MessageHandler {
   }
 
   #route(sender: ClientSession, type: 'message' | 'control', payload: MessageClientPayload, id: string | undefined): void {
+    if (type === 'message' && this.mcu?.message(sender, payload, id)) return;
     const recipient = payload.recipient;
     const from: { type: string; sessionid: string; userid?: string } = { type: recipient.type, sessionid: sender.publicId };
     const userId = sender.effectiveUserId;

@@ -32,6 +32,8 @@ export class RoomHandler implements SessionListener {
   readonly #joinTimers = new Map<ClientSession, NodeJS.Timeout>();
   /** Latest join request per session; an older one finishing late must not win. */
   readonly #joinSeq = new Map<ClientSession, number>();
+  /** Told when a session leaves its room (MCU objects are released). */
+  leftRoom: ((session: ClientSession) => void) | undefined;
   /** Federated rooms (section 9); set when the server supports federation. */
   federation: RoomFederationHook | undefined;
 
@@ -69,6 +71,7 @@ export class RoomHandler implements SessionListener {
     if (!room) return;
     const roomSessionId = session.roomSessionId;
     this.#deps.roomSessions.delete(session);
+    this.leftRoom?.(session);
     room.removeSession(session);
     session.permissions = undefined;
     session.roomUserId = '';

@@ -1,0 +1,458 @@
+import {
+  ALTERNATIVE_ERROR_MESSAGES,
+  classifyMcuMessageData,
+  InCallFlag,
+  NOT_ALLOWED_MESSAGES,
+  ServerFeature,
+  SignalingError,
+  signalingError,
+  type McuMessageData,
+  type MessageClientPayload,
+} from '@talk-signaling/protocol';
+import type { Logger } from '@talk-signaling/runtime';
+import type { FeatureSet } from '../hub/feature-set';
+import type { Hub, SessionListener } from '../hub/hub';
+import { withId } from '../hub/room-handler';
+import type { SessionRegistry } from '../hub/session-registry';
+import type { ClientSession } from '../session/client-session';
+import { VirtualSession } from '../session/virtual-session';
+import type { McuMetrics } from './mcu-metrics';
+import { isAllowedToSend, McuPermissionError, offerMediaTypes, publisherStillAllowed } from './mcu-permissions';
+import { McuSessionState } from './mcu-session-state';
+import { SdpError, sdpMediaTypes } from './sdp-media';
+import type { Sfu, SfuJsep, SfuPublisher, SfuStreamSelection, SfuStreamType, SfuSubscriber } from './sfu';
+
+/** Upstream `cleanupScreenPublisherDelay`: Firefox does not always hang up a screen share. */
+export const UNSHARE_SCREEN_DELAY_MS = 1_000;
+
+/** Features that only hold while the MCU is usable. */
+const MCU_FEATURES = [ServerFeature.Mcu, ServerFeature.Simulcast, ServerFeature.UpdateSdp, ServerFeature.OfferCodecs];
+
+export interface McuHandlerDeps {
+  sfu: Sfu;
+  hub: Hub;
+  sessions: SessionRegistry;
+  features: FeatureSet;
+  metrics: McuMetrics;
+  /** `[app] allowsubscribeany`: skip the same-call check of `requestoffer`. */
+  allowSubscribeAny: boolean;
+  log: Logger;
+  unshareScreenDelayMs?: number;
+}
+
+/** `requestoffer` / `sendoffer` / `selectStream` payload → selection; throws on wrong types (upstream). */
+function streamSelection(payload: Record<string, unknown> | undefined): SfuStreamSelection | undefined {
+  if (!payload) return undefined;
+  const selection: SfuStreamSelection = {};
+  for (const key of ['substream', 'temporal'] as const) {
+    const value = payload[key];
+    if (value === undefined) continue;
+    if (typeof value !== 'number' || !Number.isFinite(value)) throw new Error(`${key}: unsupported value ${JSON.stringify(value)}`);
+    selection[key] = Math.trunc(value);
+  }
+  for (const key of ['audio', 'video'] as const) {
+    const value = payload[key];
+    if (value === undefined) continue;
+    if (typeof value !== 'boolean') throw new Error(`${key}: unsupported value ${JSON.stringify(value)}`);
+    selection[key] = value;
+  }
+  return Object.keys(selection).length === 0 ? undefined : selection;
+}
+
+function isStreamType(roomType: string): roomType is SfuStreamType {
+  return roomType === 'video' || roomType === 'screen';
+}
+
+/**
+ * The MCU flows carried in `message` data (fact sheet 1.9): publishing (`offer`, `update-sdp`),
+ * candidates, subscribing (`requestoffer`, `answer`, `sendoffer`), `selectStream`,
+ * `unshareScreen`, renegotiation offers from the SFU; permission checks (1.13) and releasing a
+ * session's MCU objects when it leaves the room or the call, loses permissions or closes.
+ *
+ * MCU processing applies to sessions that were told about the MCU (feature `mcu` in their
+ * hello); everybody else keeps plain peer-to-peer messages, like a server without `[mcu]`.
+ */
+export class McuHandler implements SessionListener {
+  readonly #deps: McuHandlerDeps;
+  readonly #states = new Map<ClientSession, McuSessionState>();
+  /** Sessions whose hello announced `mcu`. */
+  readonly #mcuSessions = new WeakSet<ClientSession>();
+
+  constructor(deps: McuHandlerDeps) {
+    this.#deps = deps;
+    deps.hub.addListener(this);
+    deps.sfu.on('connected', () => {
+      deps.log.info('MCU connected; announcing mcu features');
+      for (const feature of MCU_FEATURES) deps.features.add(feature);
+    });
+    deps.sfu.on('disconnected', () => {
+      deps.log.warn('MCU disconnected; mcu features withdrawn');
+      for (const feature of MCU_FEATURES) deps.features.remove(feature);
+    });
+    if (deps.sfu.connected) for (const feature of MCU_FEATURES) deps.features.add(feature);
+  }
+
+  sessionCreated(session: ClientSession): void {
+    this.#noteFeatures(session);
+  }
+
+  sessionResumed(session: ClientSession): void {
+    this.#noteFeatures(session);
+  }
+
+  sessionClosed(session: ClientSession): void {
+    this.release(session, 'session closed');
+  }
+
+  /** Objects of `session` (tests, stats). */
+  stateOf(session: ClientSession): McuSessionState | undefined {
+    return this.#states.get(session);
+  }
+
+  /** Closes every MCU object of `session` (left the room or the call, closed). */
+  release(session: ClientSession, why: string): void {
+    const state = this.#states.get(session);
+    if (!state) return;
+    this.#states.delete(session);
+    if (!state.empty) session.log.info({ why }, 'releasing MCU objects');
+    void state.releaseAll();
+  }
+
+  /**
+   * In-call flags or permissions of `session` changed: out of the call releases everything;
+   * publishers the new permissions no longer cover are closed (1.13).
+   */
+  sessionChanged(session: ClientSession): void {
+    const state = this.#states.get(session);
+    if (!state) return;
+    if (!(session.inCall & InCallFlag.InCall)) {
+      this.release(session, 'left the call');
+      return;
+    }
+    for (const publisher of state.publishers) {
+      if (publisherStillAllowed(session, publisher.streamType, publisher.mediaTypes)) continue;
+      session.log.info({ streamType: publisher.streamType }, 'no longer allowed to publish; closing publisher');
+      void state.closePublisher(publisher);
+    }
+  }
+
+  /**
+   * `message` hook: true when the message was taken over (processed by the MCU or answered
+   * with an error), false when it is to be delivered as usual.
+   */
+  message(sender: ClientSession, payload: MessageClientPayload, id: string | undefined): boolean {
+    const recipient = payload.recipient;
+    if (recipient.type !== 'session' && recipient.type !== 'room') return false;
+    if (!this.#mcuSessions.has(sender)) return false;
+    const classified = classifyMcuMessageData(payload.data);
+    if (classified.kind === 'forward') return false;
+    if (classified.kind === 'error') {
+      this.#sendError(sender, id, classified.error);
+      return true;
+    }
+    const data = classified.value;
+    let sdpTypes = 0;
+    if (data.type === 'offer' || data.type === 'answer') {
+      try {
+        sdpTypes = sdpMediaTypes(data.payload?.['sdp'] as string);
+      } catch (err) {
+        if (!(err instanceof SdpError)) throw err;
+        this.#sendError(sender, id, new SignalingError('invalid_sdp', ALTERNATIVE_ERROR_MESSAGES.invalidSdpParse, { error: err.message }));
+        return true;
+      }
+    }
+    if (recipient.type === 'room') {
+      // Validated like upstream, then delivered to the room; a sendoffer to a room goes nowhere.
+      if (data.type !== 'sendoffer') return false;
+      if (!isAllowedToSend(sender, data.roomType, data.type)) this.#notAllowed(sender, id, NOT_ALLOWED_MESSAGES.sendOffer);
+      return true;
+    }
+    const target = recipient.sessionid;
+    switch (data.type) {
+      case 'requestoffer':
+      case 'offer':
+      case 'answer':
+      case 'candidate':
+      case 'endOfCandidates':
+      case 'selectStream':
+        // Never awaited: a slow MCU must not hold up the session's other messages.
+        void this.#process(sender, target, data, sdpTypes, id).catch((err: unknown) => {
+          sender.log.error({ err }, 'MCU message failed unexpectedly');
+        });
+        return true;
+      case 'sendoffer':
+        this.#sendOffer(sender, target, data, id);
+        return true;
+      case 'unshareScreen':
+        if (target === sender.publicId) this.#scheduleUnshare(sender);
+        return false;
+      default:
+        return false;
+    }
+  }
+
+  #noteFeatures(session: ClientSession): void {
+    if (this.#deps.features.has(ServerFeature.Mcu)) this.#mcuSessions.add(session);
+    else this.#mcuSessions.delete(session);
+  }
+
+  #state(session: ClientSession): McuSessionState {
+    let state = this.#states.get(session);
+    if (!state) {
+      state = new McuSessionState();
+      this.#states.set(session, state);
+    }
+    return state;
+  }
+
+  async #process(sender: ClientSession, target: string, data: McuMessageData, sdpTypes: number, id: string | undefined): Promise<void> {
+    switch (data.type) {
+      case 'requestoffer': {
+        if (target === sender.publicId) return;
+        if (!this.#deps.allowSubscribeAny && !this.#inSameCall(sender, target)) {
+          sender.log.info({ target }, 'not in the same call; not requesting offer');
+          this.#notAllowed(sender, id, NOT_ALLOWED_MESSAGES.requestOffer);
+          return;
+        }
+        const subscriber = await this.#subscriberFor(sender, target, data.roomType);
+        if (!subscriber) return this.#sendError(sender, id, signalingError('client_not_found'));
+        await this.#requestOffer(sender, sender, target, subscriber, data, id);
+        return;
+      }
+      case 'offer': {
+        let mediaTypes: number;
+        try {
+          mediaTypes = offerMediaTypes(sender, data.roomType, sdpTypes);
+        } catch (err) {
+          if (!(err instanceof McuPermissionError)) throw err;
+          sender.log.info({ roomType: data.roomType, permission: err.permission }, 'not allowed to publish');
+          return this.#notAllowed(sender, id, NOT_ALLOWED_MESSAGES.publish);
+        }
+        const publisher = await this.#publisherFor(sender, data, mediaTypes);
+        if (!publisher) return this.#sendError(sender, id, signalingError('client_not_found'));
+        this.#deps.metrics.messagesTotal.inc({ type: data.type });
+        let answer: SfuJsep;
+        try {
+          answer = await publisher.offer(data.payload as SfuJsep);
+        } catch (err) {
+          return this.#processingFailed(sender, id, data, err);
+        }
+        const userId = sender.effectiveUserId;
+        this.#sendMcu(sender, { type: 'session', sessionid: sender.publicId, ...(userId ? { userid: userId } : {}) }, {
+          to: sender.publicId,
+          from: sender.publicId,
+          type: 'answer',
+          roomType: data.roomType,
+          payload: answer,
+          sid: publisher.sid,
+        });
+        return;
+      }
+      case 'selectStream': {
+        if (target === sender.publicId) return;
+        const subscriber = this.#states.get(sender)?.subscriber(target, data.roomType);
+        if (!subscriber) return this.#sendError(sender, id, signalingError('client_not_found'));
+        this.#deps.metrics.messagesTotal.inc({ type: data.type });
+        try {
+          const selection = streamSelection(data.payload);
+          if (selection) await subscriber.selectStream(selection);
+        } catch (err) {
+          this.#processingFailed(sender, id, data, err);
+        }
+        return;
+      }
+      default:
+        await this.#clientMessage(sender, target, data, id);
+    }
+  }
+
+  /** `candidate`, `answer`, `endOfCandidates`: to one's own publisher or to a subscriber. */
+  async #clientMessage(sender: ClientSession, target: string, data: McuMessageData, id: string | undefined): Promise<void> {
+    let client: SfuPublisher | SfuSubscriber | undefined;
+    if (target === sender.publicId) {
+      if (!isAllowedToSend(sender, data.roomType, data.type)) {
+        sender.log.info({ roomType: data.roomType }, 'not allowed to send candidate');
+        return this.#notAllowed(sender, id, NOT_ALLOWED_MESSAGES.sendCandidate);
+      }
+      client = this.#states.get(sender)?.publisher(data.roomType);
+    } else {
+      client = this.#states.get(sender)?.subscriber(target, data.roomType);
+    }
+    if (!client) return this.#sendError(sender, id, signalingError('client_not_found'));
+    this.#deps.metrics.messagesTotal.inc({ type: data.type });
+    if (data.type === 'endOfCandidates') return;
+    try {
+      if (data.sid && data.sid !== client.sid) throw new Error(`${data.type} sid ${data.sid} does not match ${client.sid}`);
+      if (data.type === 'candidate') await client.trickle(data.payload?.['candidate']);
+      else if (data.type === 'answer' && 'answer' in client) await client.answer(data.payload as SfuJsep);
+      else throw new Error(`unsupported message type ${data.type}`);
+    } catch (err) {
+      this.#processingFailed(sender, id, data, err);
+    }
+  }
+
+  /** `sendoffer` (1.9 flow 5): the publisher asks for a subscriber of the recipient. */
+  #sendOffer(sender: ClientSession, target: string, data: McuMessageData, id: string | undefined): void {
+    let receiver = this.#deps.sessions.byPublicId(target);
+    // Not on this node (single node: nowhere), another backend, or oneself: dropped as upstream.
+    if (!receiver || receiver === sender || receiver.backend.id !== sender.backend.id) return;
+    if (receiver instanceof VirtualSession) receiver = receiver.owner;
+    if (!isAllowedToSend(sender, data.roomType, data.type)) {
+      sender.log.info({ roomType: data.roomType }, 'not allowed to send offer');
+      return this.#notAllowed(sender, id, NOT_ALLOWED_MESSAGES.sendOffer);
+    }
+    const to = receiver;
+    void (async () => {
+      const subscriber = await this.#subscriberFor(to, sender.publicId, data.roomType);
+      if (!subscriber) return this.#sendError(sender, id, signalingError('client_not_found'));
+      await this.#requestOffer(to, sender, sender.publicId, subscriber, data, id);
+    })().catch((err: unknown) => sender.log.error({ err }, 'sendoffer failed unexpectedly'));
+  }
+
+  /** Gets the SFU's offer for `subscriber` to `receiver`; errors go to `requester`. */
+  async #requestOffer(
+    receiver: ClientSession,
+    requester: ClientSession,
+    publisherId: string,
+    subscriber: SfuSubscriber,
+    data: McuMessageData,
+    id: string | undefined,
+  ): Promise<void> {
+    this.#deps.metrics.messagesTotal.inc({ type: data.type });
+    let offer: SfuJsep;
+    try {
+      offer = await subscriber.requestOffer(streamSelection(data.payload), data.sid);
+    } catch (err) {
+      return this.#processingFailed(requester, id, data, err);
+    }
+    this.#sendOfferTo(receiver, publisherId, data.roomType, subscriber, offer);
+  }
+
+  #sendOfferTo(receiver: ClientSession, publisherId: string, roomType: string, subscriber: SfuSubscriber, offer: SfuJsep): void {
+    this.#sendMcu(receiver, { type: 'session', sessionid: publisherId }, {
+      to: receiver.publicId,
+      from: publisherId,
+      type: 'offer',
+      roomType,
+      payload: offer,
+      sid: subscriber.sid,
+    });
+  }
+
+  async #publisherFor(session: ClientSession, data: McuMessageData, mediaTypes: number): Promise<SfuPublisher | undefined> {
+    const roomType = data.roomType;
+    if (!isStreamType(roomType)) {
+      session.log.info({ roomType }, 'unsupported stream type for publishing');
+      return undefined;
+    }
+    try {
+      const { publisher, created } = await this.#state(session).getOrCreatePublisher(roomType, async () => {
+        const publisher = await this.#deps.sfu.newPublisher({
+          publisherId: session.publicId,
+          sid: data.sid ?? '',
+          streamType: roomType,
+          bitrate: this.#backendBitrate(session, roomType, data.bitrate ?? 0),
+          mediaTypes,
+          codecs: { audioCodec: data.audiocodec, videoCodec: data.videocodec, vp9Profile: data.vp9profile, h264Profile: data.h264profile },
+        });
+        publisher.on('candidate', (candidate) =>
+          this.#sendMcu(session, { type: 'session', sessionid: session.publicId }, {
+            to: session.publicId,
+            from: session.publicId,
+            type: 'candidate',
+            roomType,
+            payload: { candidate },
+            sid: publisher.sid,
+          }),
+        );
+        session.log.info({ streamType: roomType, bitrate: publisher.bitrate }, 'publishing');
+        return publisher;
+      });
+      // update-sdp: a new offer on the same publisher updates what it carries.
+      if (!created) publisher.mediaTypes = mediaTypes;
+      return publisher;
+    } catch (err) {
+      session.log.warn({ err: (err as Error).message, streamType: roomType }, 'could not create MCU publisher');
+      return undefined;
+    }
+  }
+
+  async #subscriberFor(session: ClientSession, publisherId: string, roomType: string): Promise<SfuSubscriber | undefined> {
+    if (!isStreamType(roomType)) {
+      session.log.info({ roomType }, 'unsupported stream type for subscribing');
+      return undefined;
+    }
+    try {
+      return await this.#state(session).getOrCreateSubscriber(publisherId, roomType, async () => {
+        const subscriber = await this.#deps.sfu.newSubscriber({ subscriberId: session.publicId, publisherId, streamType: roomType });
+        subscriber.on('offer', (offer) => this.#sendOfferTo(session, publisherId, roomType, subscriber, offer));
+        subscriber.on('candidate', (candidate) =>
+          this.#sendMcu(session, { type: 'session', sessionid: publisherId }, {
+            to: session.publicId,
+            from: publisherId,
+            type: 'candidate',
+            roomType,
+            payload: { candidate },
+            sid: subscriber.sid,
+          }),
+        );
+        session.log.info({ publisher: publisherId, streamType: roomType }, 'subscribing');
+        return subscriber;
+      });
+    } catch (err) {
+      session.log.warn({ err: (err as Error).message, publisher: publisherId, streamType: roomType }, 'could not create MCU subscriber');
+      return undefined;
+    }
+  }
+
+  /** Upstream: the client's bitrate, else the backend's cap; never above the backend's cap. */
+  #backendBitrate(session: ClientSession, streamType: SfuStreamType, requested: number): number {
+    const cap = streamType === 'screen' ? session.backend.maxScreenBitrate : session.backend.maxStreamBitrate;
+    if (requested <= 0) return cap;
+    return cap > 0 && requested > cap ? cap : requested;
+  }
+
+  /** Upstream `isInSameCall` (single node: a recipient elsewhere does not exist). */
+  #inSameCall(sender: ClientSession, targetId: string): boolean {
+    if (sender.clientType === 'internal') return true;
+    const room = sender.room;
+    if (!room || !(sender.inCall & InCallFlag.InCall)) return false;
+    const target = this.#deps.sessions.byPublicId(targetId);
+    const targetRoom = target?.room;
+    if (!target || !targetRoom || targetRoom.id !== room.id || targetRoom.backendId !== room.backendId) return false;
+    return target.clientType === 'internal' || (target.inCall & InCallFlag.InCall) !== 0;
+  }
+
+  #scheduleUnshare(session: ClientSession): void {
+    const state = this.#states.get(session);
+    if (!state) return;
+    clearTimeout(state.unshareTimer);
+    state.unshareTimer = setTimeout(() => {
+      state.unshareTimer = undefined;
+      if (session.closed || this.#states.get(session) !== state) return;
+      const publisher = state.publisher('screen');
+      if (!publisher) return;
+      session.log.info('closing screen publisher (unshareScreen)');
+      void state.closePublisher(publisher);
+    }, this.#deps.unshareScreenDelayMs ?? UNSHARE_SCREEN_DELAY_MS);
+    state.unshareTimer.unref();
+  }
+
+  #sendMcu(session: ClientSession, sender: Record<string, unknown>, data: Record<string, unknown>): void {
+    if (data['sid'] === '') delete data['sid'];
+    session.send(JSON.stringify({ type: 'message', message: { sender, data } }));
+  }
+
+  #processingFailed(session: ClientSession, id: string | undefined, data: McuMessageData, err: unknown): void {
+    session.log.warn({ err: (err as Error)?.message ?? String(err), type: data.type, roomType: data.roomType }, 'MCU message failed');
+    this.#sendError(session, id, signalingError('processing_failed'));
+  }
+
+  #notAllowed(session: ClientSession, id: string | undefined, message: string): void {
+    this.#sendError(session, id, new SignalingError('not_allowed', message));
+  }
+
+  #sendError(session: ClientSession, id: string | undefined, error: SignalingError): void {
+    session.send(JSON.stringify(withId(id, { type: 'error', error: error.toPayload() })));
+  }
+}

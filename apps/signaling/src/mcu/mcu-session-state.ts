@@ -1,0 +1,113 @@
+import type { SfuPublisher, SfuStreamType, SfuSubscriber } from './sfu';
+
+/** `"<publisher id>|<stream type>"`, upstream's key for subscribers. */
+export function subscriberKey(publisherId: string, streamType: string): string {
+  return `${publisherId}|${streamType}`;
+}
+
+/**
+ * The MCU objects of one session: at most one publisher per stream type, one subscriber per
+ * (publisher, stream type). Concurrent creations of the same object share one promise; an
+ * object whose creation finishes after {@link releaseAll} is closed at once.
+ */
+export class McuSessionState {
+  readonly #publishers = new Map<SfuStreamType, SfuPublisher>();
+  readonly #subscribers = new Map<string, SfuSubscriber>();
+  readonly #creatingPublishers = new Map<SfuStreamType, Promise<SfuPublisher>>();
+  readonly #creatingSubscribers = new Map<string, Promise<SfuSubscriber>>();
+  /** Bumped by releaseAll(): creations started before it are discarded. */
+  #generation = 0;
+  /** Pending delayed screen-publisher close (`unshareScreen`). */
+  unshareTimer: NodeJS.Timeout | undefined;
+
+  publisher(streamType: string): SfuPublisher | undefined {
+    return this.#publishers.get(streamType as SfuStreamType);
+  }
+
+  subscriber(publisherId: string, streamType: string): SfuSubscriber | undefined {
+    return this.#subscribers.get(subscriberKey(publisherId, streamType));
+  }
+
+  get publishers(): readonly SfuPublisher[] {
+    return [...this.#publishers.values()];
+  }
+
+  get subscribers(): readonly SfuSubscriber[] {
+    return [...this.#subscribers.values()];
+  }
+
+  get empty(): boolean {
+    return this.#publishers.size === 0 && this.#subscribers.size === 0 && this.#creatingPublishers.size === 0 && this.#creatingSubscribers.size === 0;
+  }
+
+  /** The publisher of `streamType`; `created` tells whether this call made it. */
+  async getOrCreatePublisher(streamType: SfuStreamType, create: () => Promise<SfuPublisher>): Promise<{ publisher: SfuPublisher; created: boolean }> {
+    const existing = this.#publishers.get(streamType);
+    if (existing) return { publisher: existing, created: false };
+    const pending = this.#creatingPublishers.get(streamType);
+    if (pending) return { publisher: await pending, created: false };
+    const generation = this.#generation;
+    const creating = create().then((publisher) => {
+      if (generation !== this.#generation) {
+        void publisher.close();
+        throw new Error('session released its MCU objects meanwhile');
+      }
+      this.#publishers.set(streamType, publisher);
+      publisher.once('close', () => {
+        if (this.#publishers.get(streamType) === publisher) this.#publishers.delete(streamType);
+      });
+      return publisher;
+    });
+    this.#creatingPublishers.set(streamType, creating);
+    try {
+      return { publisher: await creating, created: true };
+    } finally {
+      if (this.#creatingPublishers.get(streamType) === creating) this.#creatingPublishers.delete(streamType);
+    }
+  }
+
+  async getOrCreateSubscriber(publisherId: string, streamType: SfuStreamType, create: () => Promise<SfuSubscriber>): Promise<SfuSubscriber> {
+    const key = subscriberKey(publisherId, streamType);
+    const existing = this.#subscribers.get(key);
+    if (existing) return existing;
+    const pending = this.#creatingSubscribers.get(key);
+    if (pending) return pending;
+    const generation = this.#generation;
+    const creating = create().then((subscriber) => {
+      if (generation !== this.#generation) {
+        void subscriber.close();
+        throw new Error('session released its MCU objects meanwhile');
+      }
+      this.#subscribers.set(key, subscriber);
+      subscriber.once('close', () => {
+        if (this.#subscribers.get(key) === subscriber) this.#subscribers.delete(key);
+      });
+      return subscriber;
+    });
+    this.#creatingSubscribers.set(key, creating);
+    try {
+      return await creating;
+    } finally {
+      if (this.#creatingSubscribers.get(key) === creating) this.#creatingSubscribers.delete(key);
+    }
+  }
+
+  /** Forgets and closes `publisher` (permission revoked, unshareScreen). */
+  async closePublisher(publisher: SfuPublisher): Promise<void> {
+    if (this.#publishers.get(publisher.streamType) === publisher) this.#publishers.delete(publisher.streamType);
+    await publisher.close();
+  }
+
+  /** Closes everything (left the room or the call, session closed). */
+  async releaseAll(): Promise<void> {
+    this.#generation += 1;
+    clearTimeout(this.unshareTimer);
+    this.unshareTimer = undefined;
+    const all = [...this.#publishers.values(), ...this.#subscribers.values()];
+    this.#publishers.clear();
+    this.#subscribers.clear();
+    this.#creatingPublishers.clear();
+    this.#creatingSubscribers.clear();
+    await Promise.all(all.map((c) => c.close()));
+  }
+}
