@@ -6,8 +6,8 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 export NX_DAEMON=false NX_NO_CLOUD=true NX_TUI=false FORCE_COLOR=0
 
-# Debian packages the tests start for real (nats-server, etcd, janus) or use (protoc).
-PACKAGES=(nats-server etcd-server janus protobuf-compiler iproute2)
+# Debian packages the tests start for real (nats-server, etcd, janus, chromium) or use (protoc, ip).
+PACKAGES=(nats-server etcd-server janus protobuf-compiler iproute2 chromium)
 missing=()
 for pkg in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")

@@ -1,0 +1,211 @@
+// End-to-end media run (bundled to dist/tools/e2e/main.js; started by run-in-netns.mjs inside a
+// private network namespace). Starts Janus, the fake Nextcloud, the built signaling server with
+// `[mcu] type = janus` and a page server, then drives Debian's Chromium through playwright-core:
+// page 1 publishes its fake camera and microphone via the MCU flow, page 2 subscribes with
+// `requestoffer` and polls getStats() until video frames are decoded and audio packets arrive.
+// Prints one JSON line (E2eResult) on stdout, progress on stderr; exit code 0 only on success.
+// Every wait is bounded; the whole run is bounded by --timeout (default 60 s).
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { BrowserContext, Page } from 'playwright-core';
+import { startFakeNextcloud, type FakeNextcloud } from '@talk-signaling/fake-nextcloud';
+import { startE2eJanus, type E2eJanus } from './janus';
+import { isAlive, netnsOf, processesInNetns, NETNS_ADDRESS, type ProcessInfo } from './netns';
+import { startPageServer, type PageServer } from './page-server';
+import type { E2eState, InboundStats } from './page/types';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, type E2eResult } from './result';
+import { startE2eSignaling, type E2eSignaling } from './signaling';
+
+const ROOM = 'e2e-media-room';
+const BACKEND_SECRET = 'e2e-backend-secret';
+
+const { values: flags } = parseArgs({
+  options: {
+    mode: { type: 'string', default: 'signaling' },
+    timeout: { type: 'string', default: '60000' },
+  },
+  strict: true,
+});
+const mode = flags.mode === 'janus' ? 'janus' : 'signaling';
+const totalTimeoutMs = Number(flags.timeout);
+if (!Number.isInteger(totalTimeoutMs) || totalTimeoutMs < 10_000) throw new Error(`--timeout: expected ms >= 10000, got ${flags.timeout}`);
+
+const t0 = Date.now();
+const timings: Record<string, number> = {};
+function mark(name: string): void {
+  timings[name] = Date.now() - t0;
+  progress(name);
+}
+function progress(text: string): void {
+  process.stderr.write(`[e2e +${Date.now() - t0}ms] ${text}\n`);
+}
+
+/** Everything started, for teardown in reverse. */
+const started: { janus?: E2eJanus; nc?: FakeNextcloud; signaling?: E2eSignaling; pages?: PageServer; context?: BrowserContext; profile?: string } = {};
+const pageStates: Record<string, E2eState | undefined> = {};
+const ownNetns = netnsOf('self') as string;
+const seen: ProcessInfo[] = [];
+
+/** Remembers every process of the namespace (all of them are ours) for the leak check. */
+function recordProcesses(): void {
+  for (const p of processesInNetns(ownNetns, [process.pid])) {
+    if (!seen.some((s) => s.pid === p.pid)) seen.push(p);
+  }
+}
+
+function remaining(): number {
+  return Math.max(1_000, totalTimeoutMs - (Date.now() - t0) - 5_000);
+}
+
+/** Bound of each page step (publishing; receiving media), within the overall timeout. */
+const STEP_TIMEOUT_MS = 20_000;
+
+async function watchPage(page: Page, name: string, until: (s: E2eState) => boolean): Promise<E2eState> {
+  const deadline = Date.now() + Math.min(STEP_TIMEOUT_MS, remaining());
+  for (;;) {
+    const state = (await page.evaluate(() => window.e2e)) as E2eState | undefined;
+    pageStates[name] = state;
+    recordProcesses();
+    if (state?.phase === 'failed') throw new Error(`${name} page failed: ${state.error}`);
+    if (state !== undefined && until(state)) return state;
+    if (Date.now() > deadline) throw new Error(`${name} page: timed out in phase ${state?.phase ?? 'loading'}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function run(): Promise<InboundStats> {
+  if (!existsSync(CHROMIUM_PATH)) throw new Error(`${CHROMIUM_PATH} missing: install the Debian package chromium (the test command does)`);
+  const repoRoot = path.resolve(__dirname, '../../..');
+  const clientJs = path.join(__dirname, 'client.js');
+
+  started.janus = await startE2eJanus();
+  mark('janus');
+
+  const nc = (started.nc = await startFakeNextcloud({ secret: BACKEND_SECRET }));
+  const publisherUser = nc.addUser('e2e-publisher');
+  const subscriberUser = nc.addUser('e2e-subscriber');
+  nc.setRoom(ROOM, {});
+  mark('nextcloud');
+
+  if (mode === 'signaling') {
+    started.signaling = await startE2eSignaling({
+      mainJs: path.join(repoRoot, 'dist/apps/signaling/main.js'),
+      backendUrl: nc.url,
+      backendSecret: BACKEND_SECRET,
+      janusUrl: started.janus.url,
+    });
+    mark('signaling');
+  }
+
+  started.pages = await startPageServer(clientJs);
+  started.profile = await mkdtemp(path.join(tmpdir(), 'talk-e2e-chromium-'));
+  const { chromium } = await import('playwright-core');
+  started.context = await chromium.launchPersistentContext(started.profile, {
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: [...CHROMIUM_ARGS],
+    timeout: remaining(),
+  });
+  recordProcesses();
+  mark('browser');
+
+  const janusRoom = 1000 + Math.floor(Math.random() * 1e6);
+  const pageUrl = (role: string, user: { userid: string; ticket: string }, extra: Record<string, string> = {}): string => {
+    const q = new URLSearchParams({ role, mode, room: ROOM, userid: user.userid, ticket: user.ticket, backend: nc.backendUrl, ...extra });
+    if (started.signaling !== undefined) q.set('ws', started.signaling.wsUrl);
+    q.set('janus', started.janus?.url ?? '');
+    q.set('janusRoom', String(janusRoom));
+    return `${started.pages?.url}?${q.toString()}`;
+  };
+
+  const publisher = started.context.pages()[0] ?? (await started.context.newPage());
+  await publisher.goto(pageUrl('publisher', publisherUser), { timeout: remaining() });
+  const published = await watchPage(publisher, 'publisher', (s) => s.phase === 'publishing');
+  mark('published');
+
+  const subscriber = await started.context.newPage();
+  await subscriber.goto(pageUrl('subscriber', subscriberUser, { feed: published.sessionId ?? '' }), { timeout: remaining() });
+  const received = await watchPage(subscriber, 'subscriber', (s) => s.phase === 'done');
+  mark('media');
+  return received.stats as InboundStats;
+}
+
+/** Stops everything in reverse order, then kills whatever is still alive in the namespace. */
+async function teardown(): Promise<ProcessInfo[]> {
+  recordProcesses();
+  const step = async (name: string, fn: () => Promise<unknown>): Promise<void> => {
+    try {
+      await Promise.race([fn(), new Promise((_, reject) => setTimeout(() => reject(new Error('timed out')), 5_000))]);
+    } catch (err) {
+      progress(`teardown ${name}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  };
+  if (started.context !== undefined) await step('chromium', () => (started.context as BrowserContext).close());
+  if (started.profile !== undefined) await step('profile', () => rm(started.profile as string, { recursive: true, force: true }));
+  if (started.pages !== undefined) await step('page server', () => (started.pages as PageServer).close());
+  if (started.signaling !== undefined) await step('signaling', () => (started.signaling as E2eSignaling).stop());
+  if (started.nc !== undefined) await step('nextcloud', () => (started.nc as FakeNextcloud).close());
+  if (started.janus !== undefined) await step('janus', () => (started.janus as E2eJanus).stop());
+  // Anything left (a Chromium helper that outlived the browser, say) is killed and reported.
+  const leftover = processesInNetns(ownNetns, [process.pid]);
+  for (const p of leftover) {
+    try {
+      process.kill(p.pid, 'SIGKILL');
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const deadline = Date.now() + 2_000;
+  while (leftover.some((p) => isAlive(p.pid)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  return leftover;
+}
+
+async function main(): Promise<void> {
+  progress(`namespace ${ownNetns}, bridge address ${NETNS_ADDRESS}, mode ${mode}`);
+  let stats: InboundStats | undefined;
+  let error: string | undefined;
+  let overall: NodeJS.Timeout | undefined;
+  try {
+    stats = await Promise.race([
+      run(),
+      new Promise<never>((_, reject) => {
+        // 5 s of the budget are kept for the teardown.
+        const budget = totalTimeoutMs - 5_000;
+        overall = setTimeout(() => reject(new Error(`run timed out after ${budget} ms`)), budget);
+        // A caller that gives up (jest timeout, Ctrl-C) still gets the orderly teardown.
+        for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => reject(new Error(`interrupted by ${signal}`)));
+      }),
+    ]);
+  } catch (err) {
+    error = err instanceof Error ? err.message : String(err);
+    progress(`FAILED: ${error}`);
+    if (started.signaling !== undefined) progress(`signaling output (tail):\n${started.signaling.output().slice(-6_000)}`);
+    if (started.janus !== undefined) progress(`janus output (tail):\n${started.janus.output().slice(-4_000)}`);
+    for (const [name, state] of Object.entries(pageStates)) progress(`${name} page log:\n  ${state?.log.join('\n  ') ?? '(none)'}`);
+  } finally {
+    clearTimeout(overall);
+  }
+  const leftover = await teardown();
+  mark('teardown');
+  const ok = error === undefined && stats !== undefined && stats.videoFramesDecoded > 0 && stats.audioPacketsReceived > 0;
+  const result: E2eResult = {
+    ok,
+    mode,
+    ...(error === undefined ? {} : { error }),
+    ...(stats === undefined ? {} : { stats }),
+    serverErrors: Object.fromEntries(Object.entries(pageStates).map(([name, state]) => [name, state?.serverErrors ?? []])),
+    address: NETNS_ADDRESS,
+    netns: ownNetns,
+    runnerPid: process.pid,
+    timings,
+    processes: seen,
+    leftover,
+  };
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+  process.exit(ok && leftover.length === 0 ? 0 : 1);
+}
+
+void main();
