@@ -107,13 +107,9 @@ describe('end-to-end media in headless Chromium (private network namespace)', ()
     // Media flowed over the namespace's bridge address, never loopback or a host interface.
     expect(result.stats?.remoteCandidate).toContain(result.address);
     expect(result.processes.map((p) => p.comm)).toEqual(expect.arrayContaining(['janus', 'chromium']));
-    // Upstream handles offer/answer/candidate in order per client (only requestoffer runs
-    // async), so candidates trickled right after the offer reach the new publisher. Ours may
-    // still answer them with client_not_found (media then flows peer-reflexively); reported
-    // here, to become `expect(result.serverErrors).toEqual({ publisher: [], subscriber: [] })`
-    // once the MCU handler keeps that order.
-    const errors = Object.entries(result.serverErrors).filter(([, list]) => list.length > 0);
-    if (errors.length > 0) console.warn(`signaling server errors during the MCU flow: ${JSON.stringify(Object.fromEntries(errors))}`);
+    // Offers, answers and candidates are processed in order per session (as upstream), so the
+    // candidates a browser trickles right after its offer reach the publisher: no errors at all.
+    expect(result.serverErrors).toEqual({ publisher: [], subscriber: [] });
     expectNothingLeft(outcome);
   }, RUN_TIMEOUT_MS + 20_000);
 

@@ -168,17 +168,21 @@ export class McuHandler implements SessionListener {
       return true;
     }
     const target = recipient.sessionid;
+    const failed = (err: unknown) => sender.log.error({ err }, 'MCU message failed unexpectedly');
     switch (data.type) {
       case 'requestoffer':
+        // Asynchronous, as upstream: waiting for a publisher must not hold up anything else.
+        void this.#process(sender, target, data, sdpTypes, id).catch(failed);
+        return true;
       case 'offer':
       case 'answer':
       case 'candidate':
       case 'endOfCandidates':
       case 'selectStream':
-        // Never awaited: a slow MCU must not hold up the session's other messages.
-        void this.#process(sender, target, data, sdpTypes, id).catch((err: unknown) => {
-          sender.log.error({ err }, 'MCU message failed unexpectedly');
-        });
+        // In order per session (upstream handles these on the client's own goroutine): the
+        // candidates a browser sends right after its offer must reach the publisher it creates.
+        // Queued, not awaited, so the session's other messages are not held up.
+        void this.#state(sender).queue.run(() => this.#process(sender, target, data, sdpTypes, id)).catch(failed);
         return true;
       case 'sendoffer':
         this.#sendOffer(sender, target, data, id);

@@ -1,3 +1,4 @@
+import { SerialQueue } from './serial-queue';
 import type { SfuPublisher, SfuStreamType, SfuSubscriber } from './sfu';
 
 /** `"<publisher id>|<stream type>"`, upstream's key for subscribers. */
@@ -11,6 +12,8 @@ export function subscriberKey(publisherId: string, streamType: string): string {
  * object whose creation finishes after {@link releaseAll} is closed at once.
  */
 export class McuSessionState {
+  /** The session's offers, answers, candidates and stream selections, processed in order. */
+  readonly queue = new SerialQueue();
   readonly #publishers = new Map<SfuStreamType, SfuPublisher>();
   readonly #subscribers = new Map<string, SfuSubscriber>();
   readonly #creatingPublishers = new Map<SfuStreamType, Promise<SfuPublisher>>();
