@@ -23,6 +23,10 @@ export const DEFAULT_RTP_PORT_RANGE = '20000-29999';
 export interface JanusOptions {
   /** `media.rtp_port_range`; default {@link DEFAULT_RTP_PORT_RANGE}. */
   rtpPortRange?: string;
+  /** `general.interface`: the address Janus advertises (media tests in a network namespace). */
+  interface?: string;
+  /** `nat.ice_enforce_list`: interfaces Janus gathers ICE candidates on. */
+  iceEnforceList?: string;
 }
 
 /**
@@ -34,7 +38,7 @@ export async function startJanus(opts: JanusOptions = {}): Promise<ManagedProces
   const tempDir = await mkdtemp(path.join(tmpdir(), 'talk-janus-'));
   let port = 0;
   const launch = async (): Promise<Spawned> => {
-    await writeJanusConfig(tempDir, port, opts.rtpPortRange ?? DEFAULT_RTP_PORT_RANGE);
+    await writeJanusConfig(tempDir, port, opts);
     const child = new Spawned('janus', 'janus', ['-F', tempDir, '-C', path.join(tempDir, 'janus.jcfg'), '--disable-colors']);
     await child.ready(() => janusInfoHasVideoRoom(`ws://127.0.0.1:${port}`), JANUS_READY_TIMEOUT_MS);
     return child;
@@ -68,19 +72,19 @@ function modulesExcept(folder: string, keep: string[]): string {
   return files.filter((f) => f.endsWith('.so') && !keep.includes(f)).join(',');
 }
 
-async function writeJanusConfig(dir: string, wsPort: number, rtpPortRange: string): Promise<void> {
+async function writeJanusConfig(dir: string, wsPort: number, opts: JanusOptions): Promise<void> {
   const janusJcfg = `general: {
   configs_folder = "${dir}"
   plugins_folder = "${JANUS_LIB_DIR}/plugins"
   transports_folder = "${JANUS_LIB_DIR}/transports"
   events_folder = "${JANUS_LIB_DIR}/events"
   loggers_folder = "${JANUS_LIB_DIR}/loggers"
-  debug_level = 4
+  debug_level = 4${opts.interface ? `\n  interface = "${opts.interface}"` : ''}
 }
 media: {
-  rtp_port_range = "${rtpPortRange}"
+  rtp_port_range = "${opts.rtpPortRange ?? DEFAULT_RTP_PORT_RANGE}"
 }
-nat: {
+nat: {${opts.iceEnforceList ? `\n  ice_enforce_list = "${opts.iceEnforceList}"` : ''}
   ignore_mdns = true
 }
 plugins: {

@@ -9,6 +9,10 @@ export interface ManagedProcess {
   readonly url: string;
   /** Client port; kept across `restart()`. */
   readonly port: number;
+  /** The running process' pid (undefined once stopped). */
+  readonly pid: number | undefined;
+  /** The running process' recent output (stdout and stderr), for failure reports. */
+  readonly output: string;
   /** SIGKILLs the process, waits for it to exit and removes its temp dir. Idempotent. */
   stop(): Promise<void>;
   /** SIGKILLs the process and starts a new one on the same port(s); resolves when it is ready. */
@@ -138,6 +142,10 @@ export class ManagedServer implements ManagedProcess {
     readonly launcher: Launcher,
   ) {
     this.#current = current;
+  }
+
+  get output(): string {
+    return this.#current.output;
   }
 
   /** The running child's pid (undefined once stopped). */
