@@ -29,6 +29,7 @@ async function main(): Promise<void> {
     if (err instanceof ConfigError) {
       log.error({ config: flags.config, issues: err.issues }, 'invalid configuration');
       for (const issue of err.issues) console.error(`config: ${issue}`);
+      log.flush();
       process.exit(1);
     }
     throw err;
@@ -38,6 +39,7 @@ async function main(): Promise<void> {
   if (placeholders.length > 0) {
     for (const p of placeholders) log.error({ config: flags.config }, p);
     console.error('refusing to start with the sample configuration\'s placeholder secrets; see the messages above');
+    log.flush();
     process.exit(1);
   }
   const config = loaded.config;
@@ -49,6 +51,11 @@ async function main(): Promise<void> {
     'signaling server started',
   );
 
+  // Log lines are written asynchronously: flush them before the process goes.
+  const exit = (code: number): never => {
+    log.flush();
+    process.exit(code);
+  };
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -56,14 +63,14 @@ async function main(): Promise<void> {
     log.info({ signal }, 'shutting down');
     const force = setTimeout(() => {
       log.error('shutdown deadline passed, exiting');
-      process.exit(1);
+      exit(1);
     }, SHUTDOWN_DEADLINE_MS);
     force.unref();
     server.stop().then(
-      () => process.exit(0),
+      () => exit(0),
       (err: unknown) => {
         log.error({ err }, 'shutdown failed');
-        process.exit(1);
+        exit(1);
       },
     );
   };
