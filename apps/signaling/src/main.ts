@@ -87,7 +87,17 @@ async function main(): Promise<void> {
       }
     }, 1_000);
   });
-  process.on('SIGHUP', () => log.info('SIGHUP: configuration reload is not supported yet; restart to apply changes'));
+  // Upstream reloads the static backends on SIGHUP; a broken file is reported and ignored.
+  process.on('SIGHUP', () => {
+    try {
+      const reloaded = readServerConfigFile(flags.config, process.env);
+      for (const warning of reloaded.warnings) log.warn({ config: flags.config }, warning);
+      server.reload(reloaded.config);
+    } catch (err) {
+      const issues = err instanceof ConfigError ? err.issues : [(err as Error).message];
+      log.error({ config: flags.config, issues }, 'SIGHUP: configuration not reloaded');
+    }
+  });
 }
 
 main().catch((err: unknown) => {

@@ -105,6 +105,7 @@ export class SignalingServer {
   /** MCU flows inside `message` data; undefined without an MCU. */
   readonly mcu: McuHandler | undefined;
   readonly #log: Logger;
+  readonly #hubMetrics: ReturnType<typeof createHubMetrics>;
   readonly #throttler: Throttler;
   readonly #backendClient: BackendClient;
   readonly #roomPing: RoomPing;
@@ -130,6 +131,7 @@ export class SignalingServer {
     this.capabilities = new Capabilities({ client: this.#backendClient, log: opts.log.child({ component: 'capabilities' }) });
     this.features.add(ServerFeature.HelloV2);
     const metrics = createHubMetrics(this.registry);
+    this.#hubMetrics = metrics;
     metrics.backendCurrent.set(this.backends.size);
     this.hub = new Hub({
       version: SERVER_VERSION,
@@ -311,6 +313,17 @@ export class SignalingServer {
       // As upstream: audio-video-permissions is not for internal clients (fact sheet 1.3).
       this.features.add(feature, { welcome: true, client: true, internal: feature !== ServerFeature.AudioVideoPermissions });
     }
+  }
+
+  /**
+   * Applies a re-read configuration where upstream does on SIGHUP: the static backend sections.
+   * Everything else needs a restart (logged by the caller).
+   */
+  reload(config: Readonly<ServerConfig>): { added: string[]; removed: string[] } {
+    const result = this.backends.reload(config);
+    this.#hubMetrics.backendCurrent.set(this.backends.size);
+    this.#log.info({ ...result, backends: this.backends.size }, 'backends reloaded');
+    return result;
   }
 
   /** Binds every configured listener; resolves with the bound addresses. */

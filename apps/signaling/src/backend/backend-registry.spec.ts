@@ -69,4 +69,15 @@ describe('BackendRegistry', () => {
     expect(reg.lookup('https://b.example.com:8080/')?.id).toBe('compat');
     expect(reg.lookup('https://c.example.com/')).toBeUndefined();
   });
+
+  it('reloads the backend sections (SIGHUP), not the compat forms', () => {
+    const reg = new BackendRegistry(section({ backends: { one: ['https://a.example.com/'] } }));
+    const result = reg.reload(section({ backends: { two: ['https://b.example.com/'] } }));
+    expect(result).toEqual({ added: ['two'], removed: ['one'] });
+    expect(reg.lookup('https://a.example.com/')).toBeUndefined();
+    expect(reg.lookup('https://b.example.com/x')?.id).toBe('two');
+    const all = new BackendRegistry(section({ allowall: true }));
+    expect(all.reload(section({ backends: { two: ['https://b.example.com/'] } }))).toEqual({ added: [], removed: [] });
+    expect(all.lookup('https://anything.example/')?.id).toBe('compat');
+  });
 });

@@ -12,11 +12,31 @@ export class BackendRegistry {
   readonly #byHost = new Map<string, Backend[]>();
   readonly #byId = new Map<string, Backend>();
   /** The catch-all backend for `allowall = true`. */
-  readonly #allowAll: Backend | undefined;
+  #allowAll: Backend | undefined;
   /** The shared backend of the deprecated `allowed = host, ...` list. */
-  readonly #compat: Backend | undefined;
+  #compat: Backend | undefined;
 
   constructor(config: Pick<ServerConfig, 'backend' | 'backends'>) {
+    this.#load(config);
+  }
+
+  /**
+   * SIGHUP (upstream 7.3): takes the `backends` sections of a re-read configuration — added,
+   * changed and removed backends apply to new sessions and requests; sessions keep the backend
+   * they authenticated with. The compat forms (`allowall`, `allowed`) are not reloadable, as
+   * upstream; they stay as they were. Returns the ids added and removed.
+   */
+  reload(config: Pick<ServerConfig, 'backend' | 'backends'>): { added: string[]; removed: string[] } {
+    if (this.#allowAll || this.#compat) return { added: [], removed: [] };
+    const before = new Set(this.#byId.keys());
+    this.#byHost.clear();
+    this.#byId.clear();
+    this.#load({ backend: { ...config.backend, allowall: false, allowed: [] }, backends: config.backends });
+    const after = new Set(this.#byId.keys());
+    return { added: [...after].filter((id) => !before.has(id)), removed: [...before].filter((id) => !after.has(id)) };
+  }
+
+  #load(config: Pick<ServerConfig, 'backend' | 'backends'>): void {
     const section = config.backend;
     const compat: Backend = {
       id: COMPAT_ID,
