@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type { WebSocket, RawData } from 'ws';
 import type { Logger } from '@talk-signaling/runtime';
 
@@ -42,6 +43,11 @@ export class ClientConnection {
   #closing = false;
   /** A pong (or any frame) arrived since the last ping. */
   #alive = true;
+  /**
+   * The TCP socket under `ws`, when text frames may be written to it directly (see
+   * {@link writeFrame}); undefined means every frame goes through `ws.send`.
+   */
+  readonly #socket: Socket | undefined;
 
   constructor(
     ws: WebSocket,
@@ -54,6 +60,7 @@ export class ClientConnection {
     this.log = opts.log.child({ conn: this.id });
     this.#maxBufferedBytes = opts.maxBufferedBytes;
     this.#onSlow = opts.onSlowConsumer;
+    this.#socket = rawSocketOf(ws);
     ws.on('message', (data: RawData, isBinary: boolean) => {
       this.#alive = true;
       if (isBinary) {
@@ -88,8 +95,11 @@ export class ClientConnection {
       this.close(CloseCode.SlowConsumer, 'slow consumer');
       return false;
     }
+    const socket = this.#socket;
+    // Checked per frame: after a close frame (ours or the peer's) nothing else may be written.
+    if (socket !== undefined && this.#ws.readyState === OPEN) socket.write(frameText(text));
     // Buffers are pre-encoded fan-out frames: send them as text without re-encoding.
-    this.#ws.send(text, { binary: false });
+    else this.#ws.send(text, { binary: false });
     return true;
   }
 
@@ -140,6 +150,65 @@ export class ClientConnection {
     timer.unref();
     this.#ws.once('close', () => clearTimeout(timer));
   }
+}
+
+const OPEN = 1; // WebSocket.OPEN
+
+/**
+ * Writing a text frame ourselves costs one `socket.write` of one buffer. `ws.send` builds an
+ * options object and a frame array per call and writes header and payload as two chunks under
+ * cork/uncork, i.e. a `writev` through the stream's buffered path: a third of the server's CPU
+ * per relayed message went there. This is only equivalent while ws's sender never queues, which
+ * holds without extensions (no permessage-deflate; we never send Blobs): then `ws.send` writes to
+ * the socket synchronously too, so frames written either way stay in order, and
+ * `ws.bufferedAmount` (socket write queue + sender queue) still sees every byte for the
+ * slow-consumer cut-off.
+ */
+function rawSocketOf(ws: WebSocket): Socket | undefined {
+  const socket = (ws as unknown as { _socket?: Socket })._socket;
+  if (ws.extensions !== '' || socket === undefined || typeof socket.write !== 'function') return undefined;
+  return socket;
+}
+
+/** Payloads from this size on keep their framed copy (fan-out frames reach many sockets). */
+const FRAMED_CACHE_MIN = 4096;
+const framedCache = new WeakMap<Buffer, Buffer>();
+
+/** One unmasked, final text frame (RFC 6455 5.2) holding `payload`, as one buffer. */
+function frameText(payload: string | Buffer): Buffer {
+  if (typeof payload === 'string') {
+    const length = Buffer.byteLength(payload);
+    const frame = allocFrame(length);
+    frame.write(payload, frame.length - length, length, 'utf8');
+    return frame;
+  }
+  const cacheable = payload.length >= FRAMED_CACHE_MIN;
+  if (cacheable) {
+    const cached = framedCache.get(payload);
+    if (cached !== undefined) return cached;
+  }
+  const frame = allocFrame(payload.length);
+  payload.copy(frame, frame.length - payload.length);
+  if (cacheable) framedCache.set(payload, frame);
+  return frame;
+}
+
+/** A buffer for a text frame of `length` payload bytes, header written. */
+function allocFrame(length: number): Buffer {
+  const headerLength = length < 126 ? 2 : length < 65536 ? 4 : 10;
+  const frame = Buffer.allocUnsafe(headerLength + length);
+  frame[0] = 0x81; // FIN + opcode 1 (text)
+  if (headerLength === 2) {
+    frame[1] = length;
+  } else if (headerLength === 4) {
+    frame[1] = 126;
+    frame.writeUInt16BE(length, 2);
+  } else {
+    frame[1] = 127;
+    frame.writeUInt32BE(Math.floor(length / 2 ** 32), 2);
+    frame.writeUInt32BE(length >>> 0, 6);
+  }
+  return frame;
 }
 
 function rawToString(data: RawData): string {
