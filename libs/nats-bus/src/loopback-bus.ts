@@ -9,8 +9,10 @@ type Handler = (message: object) => void;
  */
 export class LoopbackBus implements Bus {
   readonly #subjects = new Map<string, Set<Handler>>();
-  readonly #queue: { subject: string; message: object }[] = [];
+  /** Pending deliveries as flat (subject, message) pairs: no object allocated per publish. */
+  readonly #queue: (string | object)[] = [];
   #scheduled = false;
+  readonly #drainTask = (): void => this.#drain();
   #closed = false;
   #onError: (err: unknown, subject: string) => void;
 
@@ -20,10 +22,10 @@ export class LoopbackBus implements Bus {
 
   publish(subject: string, message: object): void {
     if (this.#closed || !this.#subjects.has(subject)) return;
-    this.#queue.push({ subject, message });
+    this.#queue.push(subject, message);
     if (!this.#scheduled) {
       this.#scheduled = true;
-      queueMicrotask(() => this.#drain());
+      queueMicrotask(this.#drainTask);
     }
   }
 
@@ -63,8 +65,9 @@ export class LoopbackBus implements Bus {
   #drain(): void {
     this.#scheduled = false;
     // Messages published by handlers during the drain are appended and delivered in this loop.
-    for (let i = 0; i < this.#queue.length; i++) {
-      const { subject, message } = this.#queue[i]!;
+    for (let i = 0; i < this.#queue.length; i += 2) {
+      const subject = this.#queue[i] as string;
+      const message = this.#queue[i + 1] as object;
       const handlers = this.#subjects.get(subject);
       if (!handlers) continue;
       for (const handler of handlers) {

@@ -19,11 +19,16 @@ export class FrameCache {
   readonly #cache = new WeakMap<ServerMessageObject, (Frames | null | undefined)[]>();
 
   /** The frame(s) `session` should receive for `message`, or undefined when it must not get it. */
-  framesFor(session: ClientSession, message: ServerMessageObject): Frames | undefined {
+  framesFor(session: ClientSession, message: ServerMessageObject, single = false): Frames | undefined {
     let variant = 0;
     if (session.permissions !== undefined && session.hasPermission(Permission.HideDisplayNames)) variant |= HIDDEN;
     const chat = chatOf(message);
     if (chat && session.features.has(ClientFeature.ChatRelay)) variant |= RELAY;
+    if (single) {
+      // One receiver: skip the cache entry (a WeakMap entry and an array per message) and leave
+      // the JSON a string, which the connection encodes straight into its frame buffer.
+      return encodeString(forReceiver(message, chat, (variant & HIDDEN) !== 0, (variant & RELAY) !== 0)) ?? undefined;
+    }
     let variants = this.#cache.get(message);
     if (!variants) {
       variants = [];
@@ -42,6 +47,12 @@ function encode(messages: ServerMessageObject[] | 'drop'): Frames | null {
   if (messages === 'drop') return null;
   if (messages.length === 1) return Buffer.from(JSON.stringify(messages[0]));
   return messages.map((m) => Buffer.from(JSON.stringify(m)));
+}
+
+function encodeString(messages: ServerMessageObject[] | 'drop'): Frames | null {
+  if (messages === 'drop') return null;
+  if (messages.length === 1) return JSON.stringify(messages[0]);
+  return messages.map((m) => JSON.stringify(m));
 }
 
 /** The messages one kind of receiver gets for `message`. */

@@ -57,7 +57,8 @@ export class MessageHandler {
         // Via the bus to another node the receiver learns whom it was addressed to.
         if (!target) body['recipient'] = recipient;
         body['data'] = payload.data;
-        this.#router.toSession(recipient.sessionid, { type, [type]: body });
+        if (target) this.#router.toLocalSession(target, { type, [type]: body });
+        else this.#router.toSession(recipient.sessionid, { type, [type]: body });
         return;
       }
       case 'user':

@@ -14,7 +14,7 @@ const CHAT_REFRESH_TYPE = 'chat';
 export class Router {
   readonly #bus: Bus;
   readonly frames = new FrameCache();
-  readonly #subscriptions = new Map<ClientSession, BusSubscription[]>();
+  readonly #subscriptions = new Map<ClientSession, { subject: string; subs: BusSubscription[] }>();
   readonly #delivered: ((session: ClientSession, message: ServerMessageObject) => void)[] = [];
 
   constructor(bus: Bus) {
@@ -32,20 +32,32 @@ export class Router {
 
   /** Subscribes a new session to its own subject and, when it has one, its user's. */
   attachSession(session: ClientSession): void {
-    const subs = [this.#bus.subscribe(sessionSubject(session.publicId), (m) => this.deliver(session, m as AsyncServerMessage))];
+    // A session's own subject has one receiver: its frame is encoded for it alone, uncached.
+    const subject = sessionSubject(session.publicId);
+    const subs = [this.#bus.subscribe(subject, (m) => this.deliver(session, m as AsyncServerMessage, true))];
     if (session.userId) {
       subs.push(this.#bus.subscribe(userSubject(session.userId, session.backend.id), (m) => this.deliver(session, m as AsyncServerMessage)));
     }
-    this.#subscriptions.set(session, subs);
+    this.#subscriptions.set(session, { subject, subs });
   }
 
   detachSession(session: ClientSession): void {
-    for (const sub of this.#subscriptions.get(session) ?? []) sub.unsubscribe();
+    for (const sub of this.#subscriptions.get(session)?.subs ?? []) sub.unsubscribe();
     this.#subscriptions.delete(session);
   }
 
   toSession(publicId: string, message: ServerMessageObject): void {
     this.#bus.publish(sessionSubject(publicId), asyncMessage(message));
+  }
+
+  /**
+   * {@link toSession} for a session of this node: reuses the subject string it was subscribed
+   * with. Encoding a subject costs a Buffer and a base64 string per message, and a fresh string
+   * must be hashed again by the bus' subject map; the subscribed one has its hash cached.
+   */
+  toLocalSession(session: ClientSession, message: ServerMessageObject): void {
+    const subject = this.#subscriptions.get(session)?.subject ?? sessionSubject(session.publicId);
+    this.#bus.publish(subject, asyncMessage(message));
   }
 
   toUser(userId: string, backendId: string, message: ServerMessageObject): void {
@@ -59,8 +71,10 @@ export class Router {
   /**
    * Hands one bus message to one local session: drops the sender's own `message`/`control`
    * echo, applies the receiver's display-name filter, and writes the shared frame.
+   * `single`: nobody else receives `message` (the session's own subject), so its frame is not
+   * cached for other receivers.
    */
-  deliver(session: ClientSession, async: AsyncServerMessage): void {
+  deliver(session: ClientSession, async: AsyncServerMessage, single = false): void {
     if (async.type !== 'message' || session.closed) return;
     const message = async.message;
     if (message.type === 'message' || message.type === 'control') {
@@ -68,7 +82,7 @@ export class Router {
       if (sender?.sessionid === session.publicId) return;
       if (sender?.type === 'call' && !(session.inCall & InCallFlag.InCall)) return;
     }
-    const frames = this.frames.framesFor(session, message);
+    const frames = this.frames.framesFor(session, message, single);
     if (frames === undefined) return;
     if (Array.isArray(frames)) for (const frame of frames) session.send(frame);
     else session.send(frames, isChatRefresh(message));
