@@ -3,6 +3,8 @@
 // `[mcu] type = janus` and a page server, then drives Debian's Chromium through playwright-core:
 // page 1 publishes its fake camera and microphone via the MCU flow, page 2 subscribes with
 // `requestoffer` and polls getStats() until video frames are decoded and audio packets arrive.
+// In mode `signaling` the steps of src/scenario.ts follow (stream selection, renegotiation,
+// screen share, Janus killed and restarted mid-call).
 // Prints one JSON line (E2eResult) on stdout, progress on stderr; exit code 0 only on success.
 // Every wait is bounded; the whole run is bounded by --timeout (default 60 s).
 import { existsSync } from 'node:fs';
@@ -17,6 +19,7 @@ import { isAlive, netnsOf, processesInNetns, NETNS_ADDRESS, type ProcessInfo } f
 import { startPageServer, type PageServer } from './page-server';
 import type { E2eState, InboundStats } from './page/types';
 import { CHROMIUM_ARGS, CHROMIUM_PATH, type E2eResult } from './result';
+import { runScenario, type ScenarioResult } from './scenario';
 import { startE2eSignaling, type E2eSignaling } from './signaling';
 
 const ROOM = 'e2e-media-room';
@@ -46,6 +49,7 @@ function progress(text: string): void {
 /** Everything started, for teardown in reverse. */
 const started: { janus?: E2eJanus; nc?: FakeNextcloud; signaling?: E2eSignaling; pages?: PageServer; context?: BrowserContext; profile?: string } = {};
 const pageStates: Record<string, E2eState | undefined> = {};
+const scenario: ScenarioResult = {};
 const ownNetns = netnsOf('self') as string;
 const seen: ProcessInfo[] = [];
 
@@ -87,6 +91,8 @@ async function run(): Promise<InboundStats> {
   const nc = (started.nc = await startFakeNextcloud({ secret: BACKEND_SECRET }));
   const publisherUser = nc.addUser('e2e-publisher');
   const subscriberUser = nc.addUser('e2e-subscriber');
+  // For the connections that only look at the announced features (Janus restart step).
+  const probeUser = nc.addUser('e2e-probe');
   nc.setRoom(ROOM, {});
   mark('nextcloud');
 
@@ -130,7 +136,39 @@ async function run(): Promise<InboundStats> {
   await subscriber.goto(pageUrl('subscriber', subscriberUser, { feed: published.sessionId ?? '' }), { timeout: remaining() });
   const received = await watchPage(subscriber, 'subscriber', (s) => s.phase === 'done');
   mark('media');
-  return received.stats as InboundStats;
+  if (started.signaling === undefined) return received.stats as InboundStats;
+
+  const pages = { publisher, subscriber };
+  await runScenario({
+    publisher,
+    subscriber,
+    janus: started.janus,
+    wsUrl: started.signaling.wsUrl,
+    probeAuth: { url: nc.backendUrl, params: probeUser },
+    result: scenario,
+    progress,
+    mark,
+    refreshPages: async () => {
+      for (const [name, page] of Object.entries(pages)) pageStates[name] = (await page.evaluate(() => window.e2e)) as E2eState | undefined;
+      recordProcesses();
+      return { ...pageStates };
+    },
+  });
+  // The subscriber's last reading of the camera stream.
+  return { ...(await subscriber.evaluate(() => (window.e2eApi as NonNullable<typeof window.e2eApi>).stats('video'))), pollMs: received.stats?.pollMs ?? 0 };
+}
+
+/** Re-reads the pages' `window.e2e` for the failure report (bounded; pages may be gone). */
+async function refreshPageStates(): Promise<void> {
+  const pages = started.context?.pages() ?? [];
+  for (const page of pages) {
+    try {
+      const state = (await Promise.race([page.evaluate(() => window.e2e), new Promise<undefined>((r) => setTimeout(() => r(undefined), 1_000))])) as E2eState | undefined;
+      if (state !== undefined) pageStates[state.role] = state;
+    } catch {
+      // page closed or crashed
+    }
+  }
 }
 
 /** Stops everything in reverse order, then kills whatever is still alive in the namespace. */
@@ -182,6 +220,7 @@ async function main(): Promise<void> {
   } catch (err) {
     error = err instanceof Error ? err.message : String(err);
     progress(`FAILED: ${error}`);
+    await refreshPageStates();
     if (started.signaling !== undefined) progress(`signaling output (tail):\n${started.signaling.output().slice(-6_000)}`);
     if (started.janus !== undefined) progress(`janus output (tail):\n${started.janus.output().slice(-4_000)}`);
     for (const [name, state] of Object.entries(pageStates)) progress(`${name} page log:\n  ${state?.log.join('\n  ') ?? '(none)'}`);
@@ -196,6 +235,7 @@ async function main(): Promise<void> {
     mode,
     ...(error === undefined ? {} : { error }),
     ...(stats === undefined ? {} : { stats }),
+    ...(mode === 'signaling' ? { scenario } : {}),
     serverErrors: Object.fromEntries(Object.entries(pageStates).map(([name, state]) => [name, state?.serverErrors ?? []])),
     address: NETNS_ADDRESS,
     netns: ownNetns,

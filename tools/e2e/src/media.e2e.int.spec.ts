@@ -1,6 +1,8 @@
 // End-to-end media: Debian's Chromium publishes its fake camera and microphone through our
 // signaling server's MCU flow into Janus, a second page subscribes with `requestoffer`, and the
-// subscriber's getStats() must show decoded video frames and received audio packets. Everything
+// subscriber's getStats() must show decoded video frames and received audio packets; then, still
+// with real media (src/scenario.ts): stream selection, renegotiation from both ends, a screen
+// share, and Janus SIGKILLed and restarted mid-call with the clients re-offering. Everything
 // runs in a private network namespace (`unshare -n`) created per run by
 // src/run-in-netns.mjs; the runner prints one JSON line (E2eResult) and tears everything down.
 // Needs root, the Debian packages chromium, janus and iproute2 (the test command installs them)
@@ -10,6 +12,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { isAlive, netnsOf, processesInNetns, type ProcessInfo } from './netns';
 import { CHROMIUM_PATH, type E2eResult } from './result';
+import type { ScenarioResult } from './scenario';
 
 const repoRoot = path.resolve(__dirname, '../../..');
 const script = path.join(repoRoot, 'tools/e2e/src/run-in-netns.mjs');
@@ -91,6 +94,48 @@ function expectNothingLeft({ result, strays }: RunOutcome): void {
   expect(processesInNetns(result.netns)).toEqual([]);
 }
 
+/** What the steps after the first media must have observed (see src/scenario.ts). */
+function expectScenario(s: ScenarioResult, address: string): void {
+  const restart = s.janusRestart as NonNullable<ScenarioResult['janusRestart']>;
+  // 1. selectStream {video:false} → Janus configure: no frame decoded for ≥ 1.5 s while audio
+  //    goes on; {video:true} → frames again.
+  expect(s.videoOff?.ms).toBeGreaterThanOrEqual(1_500);
+  expect(s.videoOff?.videoFrames).toBe(0);
+  expect(s.videoOff?.audioPackets).toBeGreaterThan(0);
+  expect(s.videoOn?.videoFrames).toBeGreaterThanOrEqual(10);
+  // 2. requestoffer with the current sid renegotiates on the same subscriber (same sid, one
+  //    more offer); the publisher's second offer with its sid updates it (update-sdp); media
+  //    keeps flowing after each.
+  expect(s.renegotiation?.sidAfter).toBe(s.renegotiation?.sidBefore);
+  expect(s.renegotiation?.offersAfter).toBe((s.renegotiation?.offersBefore ?? NaN) + 1);
+  expect(s.renegotiation?.media.videoFrames).toBeGreaterThanOrEqual(10);
+  expect(s.renegotiation?.media.audioPackets).toBeGreaterThan(0);
+  expect(s.publisherUpdate?.media.videoFrames).toBeGreaterThanOrEqual(10);
+  // 3. The screen stream (a canvas, video only) is decoded by its own subscription.
+  expect(s.screen?.videoFramesDecoded).toBeGreaterThanOrEqual(10);
+  expect(s.screen?.audioPacketsReceived).toBe(0);
+  expect(s.screen?.remoteCandidate).toContain(address);
+  // 4. Janus SIGKILLed: new connections are no longer told about the MCU (welcome and hello),
+  //    media stops, and the clients are told nothing (upstream sends nothing specific); once
+  //    Janus is back on the same port the features return, the publisher's re-offer and the
+  //    subscriber's requestoffer with its old sid (the server's subscribers have new handles,
+  //    so new sids) bring camera and screen back.
+  const MCU_FEATURES = ['mcu', 'simulcast', 'update-sdp'];
+  for (const feature of MCU_FEATURES) {
+    expect(restart.whileDown.welcome).not.toContain(feature);
+    expect(restart.whileDown.hello).not.toContain(feature);
+  }
+  expect(restart.afterRestart.welcome).toEqual(expect.arrayContaining(MCU_FEATURES));
+  expect(restart.afterRestart.hello).toEqual(expect.arrayContaining(MCU_FEATURES));
+  expect(restart.stalled).toMatchObject({ videoFrames: 0, audioPackets: 0 });
+  expect(restart.duringOutage).toEqual({ publisher: [], subscriber: [] });
+  expect(restart.sids.video[1]).not.toBe(restart.sids.video[0]);
+  expect(restart.sids.screen[1]).not.toBe(restart.sids.screen[0]);
+  expect(restart.video.videoFrames).toBeGreaterThanOrEqual(10);
+  expect(restart.video.audioPackets).toBeGreaterThan(0);
+  expect(restart.screenMedia.videoFrames).toBeGreaterThanOrEqual(10);
+}
+
 describe('end-to-end media in headless Chromium (private network namespace)', () => {
   beforeAll(() => {
     if (!existsSync(CHROMIUM_PATH)) {
@@ -98,18 +143,29 @@ describe('end-to-end media in headless Chromium (private network namespace)', ()
     }
   });
 
-  it('the subscriber receives the publisher\'s video and audio through the signaling server and Janus', async () => {
+  it('the subscriber receives the publisher\'s video and audio through the signaling server and Janus; stream selection, renegotiation, screen share and a Janus restart keep it working', async () => {
     const outcome = await runInNetns('signaling');
     expectSuccess(outcome);
     const { result } = outcome;
+    const failure = (what: string): string => `${what}\n--- scenario ---\n${JSON.stringify(result.scenario, null, 1)}\n--- runner stderr ---\n${outcome.stderr.slice(-6_000)}`;
     expect(result.stats?.videoFramesDecoded).toBeGreaterThan(0);
     expect(result.stats?.audioPacketsReceived).toBeGreaterThan(0);
     // Media flowed over the namespace's bridge address, never loopback or a host interface.
     expect(result.stats?.remoteCandidate).toContain(result.address);
     expect(result.processes.map((p) => p.comm)).toEqual(expect.arrayContaining(['janus', 'chromium']));
     // Offers, answers and candidates are processed in order per session (as upstream), so the
-    // candidates a browser trickles right after its offer reach the publisher: no errors at all.
+    // candidates a browser trickles right after its offer reach the publisher: no errors at all,
+    // in any of the steps below either.
     expect(result.serverErrors).toEqual({ publisher: [], subscriber: [] });
+
+    const s = result.scenario;
+    if (s?.janusRestart === undefined) throw new Error(failure('scenario incomplete'));
+    // A failed expectation below shows what the steps observed and the runner's log.
+    try {
+      expectScenario(s, result.address);
+    } catch (err) {
+      throw new Error(failure(err instanceof Error ? err.message : String(err)));
+    }
     expectNothingLeft(outcome);
   }, RUN_TIMEOUT_MS + 20_000);
 

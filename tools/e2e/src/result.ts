@@ -1,5 +1,6 @@
 import type { ProcessInfo } from './netns';
 import type { InboundStats } from './page/types';
+import type { ScenarioResult } from './scenario';
 
 /** Debian's Chromium (package `chromium`). */
 export const CHROMIUM_PATH = '/usr/bin/chromium';
@@ -25,6 +26,8 @@ export interface E2eResult {
   error?: string;
   /** The subscriber's last getStats() reading. */
   stats?: InboundStats;
+  /** Mode `signaling`: what the steps after the first media observed (as far as they got). */
+  scenario?: ScenarioResult;
   /** `error` messages the signaling server sent each page during the MCU flow (should be none). */
   serverErrors: Record<string, string[]>;
   /** The namespace's bridge address (Janus' host candidate). */

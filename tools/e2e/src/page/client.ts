@@ -9,12 +9,14 @@
 //   network/ICE problems apart from signaling-server problems.
 //
 // The subscriber polls `getStats()` until video frames were decoded and audio packets arrived.
-import { pollInboundStats } from './stats';
-import type { E2eState, InboundStats } from './types';
+import { inboundCounters, pollInboundStats } from './stats';
+import type { E2eApi, E2eState, InboundStats, StreamType } from './types';
 
 declare global {
   interface Window {
     e2e: E2eState;
+    /** Signaling mode: the steps the runner drives after the first media. */
+    e2eApi?: E2eApi;
   }
 }
 
@@ -69,6 +71,7 @@ class Channel {
     });
     ws.addEventListener('close', (ev) => {
       this.#closed = `closed (${ev.code} ${ev.reason})`;
+      log(`websocket ${this.#closed}`);
       if (state.phase !== 'done') fail(new Error(`websocket ${this.#closed}`));
     });
   }
@@ -117,11 +120,11 @@ class Channel {
   }
 }
 
-function newPeerConnection(): RTCPeerConnection {
+function newPeerConnection(label = 'video'): RTCPeerConnection {
   const pc = new RTCPeerConnection({ iceServers: [] });
-  pc.addEventListener('iceconnectionstatechange', () => log(`ice ${pc.iceConnectionState}`));
+  pc.addEventListener('iceconnectionstatechange', () => log(`${label}: ice ${pc.iceConnectionState}`));
   pc.addEventListener('connectionstatechange', () => {
-    log(`connection ${pc.connectionState}`);
+    log(`${label}: connection ${pc.connectionState}`);
     if (pc.connectionState === 'connected') state.connected = true;
   });
   return pc;
@@ -141,6 +144,28 @@ async function waitForMedia(pc: RTCPeerConnection): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // Through the signaling server (upstream MCU flow, fact sheet 1.8/1.9).
 
+/** An animated canvas as screen-share source (headless Chromium has no real screen to capture). */
+function canvasScreenStream(): MediaStream {
+  const canvas = document.createElement('canvas');
+  canvas.width = 640;
+  canvas.height = 360;
+  document.body.append(canvas);
+  const g = canvas.getContext('2d') as CanvasRenderingContext2D;
+  let n = 0;
+  const draw = (): void => {
+    n += 1;
+    g.fillStyle = `hsl(${(n * 7) % 360} 60% 40%)`;
+    g.fillRect(0, 0, canvas.width, canvas.height);
+    g.fillStyle = '#fff';
+    g.font = '48px sans-serif';
+    g.fillText(`screen ${n}`, 40, 120 + (n % 100));
+  };
+  draw();
+  // A timer, not requestAnimationFrame: a page that is not in front gets no animation frames.
+  setInterval(draw, 50);
+  return canvas.captureStream(20);
+}
+
 async function runSignaling(): Promise<void> {
   const url = required('ws');
   const ch = await Channel.open(url);
@@ -155,7 +180,7 @@ async function runSignaling(): Promise<void> {
   );
   const self = hello.hello.sessionid as string;
   state.sessionId = self;
-  log(`hello: session ${self}`);
+  log(`hello: session ${self} features ${JSON.stringify(hello.hello.server?.features ?? [])}`);
 
   // Remember who is in the room: join events may arrive before the room reply is read.
   const others: string[] = [];
@@ -170,7 +195,11 @@ async function runSignaling(): Promise<void> {
   };
   const mcuMessages: Json[] = [];
   const mcuChanged: (() => void)[] = [];
+  const received = (state.received = [] as NonNullable<E2eState['received']>);
   ch.onOther((m) => {
+    const detail = m.message?.data?.type ?? m.event?.type ?? m.error?.code;
+    received.push({ at: Date.now(), type: String(m.type), ...(typeof detail === 'string' ? { detail } : {}) });
+    if (received.length > 1_000) received.shift();
     onEvent(m);
     if (m.type === 'message') {
       mcuMessages.push(m.message);
@@ -198,33 +227,66 @@ async function runSignaling(): Promise<void> {
     };
     drain();
   };
+  const streamTypeOf = (data: Json): StreamType => (data?.roomType === 'screen' ? 'screen' : 'video');
+  const notImplemented = (what: string) => (): never => {
+    throw new Error(`${what}: not available on the ${role} page`);
+  };
 
   if (role === 'publisher') {
-    const media = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
-    const pc = newPeerConnection();
-    for (const track of media.getTracks()) pc.addTrack(track, media);
-    const sid = newSid();
-    pc.addEventListener('icecandidate', (ev) => {
-      if (ev.candidate === null || ev.candidate.candidate === '') return;
-      const { candidate, sdpMid, sdpMLineIndex } = ev.candidate;
-      send(self, { type: 'candidate', roomType: 'video', sid, payload: { candidate: { candidate, sdpMid, sdpMLineIndex } } });
-    });
-    let answered: () => void = () => undefined;
-    const answer = new Promise<void>((resolve) => (answered = resolve));
+    /** One published stream: its PeerConnection, sid and pending answer. */
+    interface Published {
+      pc: RTCPeerConnection;
+      sid: string;
+      answered?: () => void;
+    }
+    const published = new Map<StreamType, Published>();
     forEachMcuMessage((msg) => {
       const data = msg.data as Json;
+      const stream = published.get(streamTypeOf(data));
+      if (stream === undefined) return;
       if (data?.type === 'answer') {
-        log('answer from the MCU');
-        pc.setRemoteDescription(data.payload).then(answered, fail);
+        log(`answer from the MCU (${streamTypeOf(data)})`);
+        const done = stream.answered;
+        stream.answered = undefined;
+        stream.pc.setRemoteDescription(data.payload).then(done, fail);
       } else if (data?.type === 'candidate' && data.payload?.candidate) {
-        pc.addIceCandidate(data.payload.candidate).catch((err: unknown) => log(`addIceCandidate: ${String(err)}`));
+        stream.pc.addIceCandidate(data.payload.candidate).catch((err: unknown) => log(`addIceCandidate: ${String(err)}`));
       }
     });
-    const offer = await pc.createOffer();
-    await pc.setLocalDescription(offer);
-    send(self, { type: 'offer', roomType: 'video', sid, payload: { type: 'offer', sdp: offer.sdp } });
-    log('offer sent');
-    await answer;
+    const offer = async (streamType: StreamType, stream: Published, options?: RTCOfferOptions): Promise<void> => {
+      const answer = new Promise<void>((resolve) => (stream.answered = resolve));
+      const description = await stream.pc.createOffer(options);
+      await stream.pc.setLocalDescription(description);
+      send(self, { type: 'offer', roomType: streamType, sid: stream.sid, payload: { type: 'offer', sdp: description.sdp } });
+      log(`offer sent (${streamType}${options?.iceRestart ? ', ICE restart' : ''})`);
+      await answer;
+    };
+    const publish = async (streamType: StreamType, media: MediaStream): Promise<void> => {
+      const pc = newPeerConnection(streamType);
+      for (const track of media.getTracks()) pc.addTrack(track, media);
+      const stream: Published = { pc, sid: newSid() };
+      published.set(streamType, stream);
+      pc.addEventListener('icecandidate', (ev) => {
+        if (ev.candidate === null || ev.candidate.candidate === '') return;
+        const { candidate, sdpMid, sdpMLineIndex } = ev.candidate;
+        send(self, { type: 'candidate', roomType: streamType, sid: stream.sid, payload: { candidate: { candidate, sdpMid, sdpMLineIndex } } });
+      });
+      await offer(streamType, stream);
+    };
+    window.e2eApi = {
+      publishScreen: () => publish('screen', canvasScreenStream()),
+      reoffer: async (streamType, iceRestart) => {
+        const stream = published.get(streamType);
+        if (stream === undefined) throw new Error(`no ${streamType} stream published`);
+        await offer(streamType, stream, { iceRestart });
+      },
+      subscribe: notImplemented('subscribe'),
+      requestOfferAgain: notImplemented('requestOfferAgain'),
+      selectStream: notImplemented('selectStream'),
+      stats: notImplemented('stats'),
+      offers: notImplemented('offers'),
+    };
+    await publish('video', await navigator.mediaDevices.getUserMedia({ audio: true, video: true }));
     state.phase = 'publishing';
     return;
   }
@@ -232,36 +294,93 @@ async function runSignaling(): Promise<void> {
   // Subscriber: the publisher is whoever else is in the room.
   while (others.length === 0) await new Promise<void>((resolve) => othersChanged.push(resolve));
   const publisher = others[0] as string;
-  log(`publisher ${publisher}: requestoffer`);
-  const pc = newPeerConnection();
-  let sid = '';
-  const pendingCandidates: Json[] = [];
-  pc.addEventListener('icecandidate', (ev) => {
-    if (ev.candidate === null || ev.candidate.candidate === '') return;
-    const { candidate, sdpMid, sdpMLineIndex } = ev.candidate;
-    send(publisher, { type: 'candidate', roomType: 'video', sid, payload: { candidate: { candidate, sdpMid, sdpMLineIndex } } });
-  });
+
+  /** One subscription (per stream type of the publisher). */
+  interface Subscription {
+    pc: RTCPeerConnection;
+    sid: string;
+    offers: number;
+    answers: number;
+    pendingCandidates: Json[];
+    answerWaiters: { after: number; resolve: () => void }[];
+  }
+  const subscriptions = new Map<StreamType, Subscription>();
+  const subscription = (streamType: StreamType): Subscription => {
+    const sub = subscriptions.get(streamType);
+    if (sub === undefined) throw new Error(`not subscribed to ${streamType}`);
+    return sub;
+  };
   forEachMcuMessage((msg) => {
     const data = msg.data as Json;
+    const streamType = streamTypeOf(data);
+    const sub = subscriptions.get(streamType);
+    if (sub === undefined) return;
     if (data?.type === 'offer') {
-      sid = data.sid ?? '';
-      log(`offer from the MCU (sid ${sid})`);
+      sub.sid = data.sid ?? '';
+      sub.offers += 1;
+      log(`offer #${sub.offers} from the MCU (${streamType}, sid ${sub.sid})`);
       void (async () => {
-        await pc.setRemoteDescription(data.payload);
-        for (const c of pendingCandidates.splice(0)) await pc.addIceCandidate(c).catch(() => undefined);
-        const answer = await pc.createAnswer();
-        await pc.setLocalDescription(answer);
-        send(publisher, { type: 'answer', roomType: 'video', sid, payload: { type: 'answer', sdp: answer.sdp } });
-        log('answer sent');
+        await sub.pc.setRemoteDescription(data.payload);
+        for (const c of sub.pendingCandidates.splice(0)) await sub.pc.addIceCandidate(c).catch(() => undefined);
+        const answer = await sub.pc.createAnswer();
+        await sub.pc.setLocalDescription(answer);
+        send(publisher, { type: 'answer', roomType: streamType, sid: sub.sid, payload: { type: 'answer', sdp: answer.sdp } });
+        sub.answers += 1;
+        log(`answer #${sub.answers} sent (${streamType})`);
+        for (const w of sub.answerWaiters.filter((x) => sub.answers > x.after)) w.resolve();
+        sub.answerWaiters = sub.answerWaiters.filter((x) => sub.answers <= x.after);
       })().catch(fail);
     } else if (data?.type === 'candidate' && data.payload?.candidate) {
-      if (pc.remoteDescription === null) pendingCandidates.push(data.payload.candidate);
-      else pc.addIceCandidate(data.payload.candidate).catch((err: unknown) => log(`addIceCandidate: ${String(err)}`));
+      // addIceCandidate is chained after a pending setRemoteDescription by the browser.
+      if (sub.pc.remoteDescription === null) sub.pendingCandidates.push(data.payload.candidate);
+      else sub.pc.addIceCandidate(data.payload.candidate).catch((err: unknown) => log(`addIceCandidate: ${String(err)}`));
     }
   });
-  send(publisher, { type: 'requestoffer', roomType: 'video' });
-  await waitForMedia(pc);
-  ch.close();
+  /** Sends `requestoffer` (with `sid` when given) and waits for the next answer to be sent. */
+  const requestOffer = async (streamType: StreamType, sub: Subscription, sid?: string): Promise<string> => {
+    const after = sub.answers;
+    const answered = new Promise<void>((resolve) => sub.answerWaiters.push({ after, resolve }));
+    send(publisher, { type: 'requestoffer', roomType: streamType, ...(sid === undefined ? {} : { sid }) });
+    log(`requestoffer (${streamType}${sid === undefined ? '' : `, sid ${sid}`})`);
+    await answered;
+    return sub.sid;
+  };
+  const subscribe = (streamType: StreamType): { sub: Subscription; answered: Promise<string> } => {
+    if (subscriptions.has(streamType)) throw new Error(`already subscribed to ${streamType}`);
+    const pc = newPeerConnection(streamType);
+    const sub: Subscription = { pc, sid: '', offers: 0, answers: 0, pendingCandidates: [], answerWaiters: [] };
+    subscriptions.set(streamType, sub);
+    pc.addEventListener('icecandidate', (ev) => {
+      if (ev.candidate === null || ev.candidate.candidate === '') return;
+      const { candidate, sdpMid, sdpMLineIndex } = ev.candidate;
+      send(publisher, { type: 'candidate', roomType: streamType, sid: sub.sid, payload: { candidate: { candidate, sdpMid, sdpMLineIndex } } });
+    });
+    return { sub, answered: requestOffer(streamType, sub) };
+  };
+  window.e2eApi = {
+    publishScreen: notImplemented('publishScreen'),
+    reoffer: notImplemented('reoffer'),
+    subscribe: async (streamType) => {
+      await subscribe(streamType).answered;
+    },
+    requestOfferAgain: (streamType) => {
+      const sub = subscription(streamType);
+      return requestOffer(streamType, sub, sub.sid);
+    },
+    selectStream: (streamType, payload) => {
+      send(publisher, { type: 'selectStream', roomType: streamType, payload });
+      log(`selectStream (${streamType}) ${JSON.stringify(payload)}`);
+    },
+    stats: async (streamType) => ({ ...inboundCounters(await subscription(streamType).pc.getStats()), pollMs: 0 }),
+    offers: (streamType) => {
+      const sub = subscription(streamType);
+      return { offers: sub.offers, answers: sub.answers, sid: sub.sid };
+    },
+  };
+  log(`publisher ${publisher}: requestoffer`);
+  const { sub } = subscribe('video');
+  // The connection stays open: the runner drives the further steps through window.e2eApi.
+  await waitForMedia(sub.pc);
 }
 
 // ---------------------------------------------------------------------------------------------
