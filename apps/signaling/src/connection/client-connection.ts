@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import type { WebSocket, RawData } from 'ws';
 import type { Logger } from '@talk-signaling/runtime';
+import { BoundLogger } from './bound-logger';
 
 /** Facts about the peer, fixed at upgrade time. */
 export interface ConnectionInfo {
@@ -57,7 +58,7 @@ export class ClientConnection {
   ) {
     this.#ws = ws;
     this.info = info;
-    this.log = opts.log.child({ conn: this.id });
+    this.log = new BoundLogger(opts.log, { conn: this.id });
     this.#maxBufferedBytes = opts.maxBufferedBytes;
     this.#onSlow = opts.onSlowConsumer;
     this.#socket = rawSocketOf(ws);

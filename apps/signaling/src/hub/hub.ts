@@ -8,6 +8,7 @@ import {
   type HelloClientMessage,
 } from '@talk-signaling/protocol';
 import type { Logger } from '@talk-signaling/runtime';
+import { BoundLogger } from '../connection/bound-logger';
 import { ClientConnection, CloseCode, type ConnectionHandler, type ConnectionInfo } from '../connection/client-connection';
 import { ClientSession, type Frame } from '../session/client-session';
 import type { SessionIdCodec, SessionIdData } from '../session/session-id-codec';
@@ -297,7 +298,8 @@ export class Hub {
       user: auth.user,
       helloVersion: hello.version,
       features: hello.features ?? [],
-      log: this.#deps.log.child({ session: publicId, backend: backend.id }),
+      // Bound, not a pino child: one per session adds up (see BoundLogger).
+      log: new BoundLogger(this.#deps.log, { session: publicId, backend: backend.id }),
     });
     this.#deps.sessions.add(session);
     const labels = { backend: backend.id, clienttype: session.clientType };
