@@ -14,8 +14,8 @@ import type {
   SfuSubscriberRequest,
 } from '../src/mcu/sfu';
 import { joinMember, mcuMessage, nextError, nextMcu, setInCall, type Member } from './mcu-helpers';
-import { publisherOffer } from './sdp-fixtures';
 import { startTestSetup, type TestSetup } from './test-server';
+import { publisherOffer } from '@talk-signaling/testing';
 
 jest.setTimeout(20_000);
 

@@ -1,6 +1,5 @@
-import { startJanus, waitFor, type TestClient } from '@talk-signaling/testing';
+import { publisherOffer, startJanus, type TestClient, waitFor } from '@talk-signaling/testing';
 import { JanusProbe, joinMember, mcuMessage, nextMcu, stats, waitForFeature, welcomeFeatures, type Member } from './mcu-helpers';
-import { publisherOffer } from './sdp-fixtures';
 import { startTestSetup, type TestSetup } from './test-server';
 
 jest.setTimeout(40_000);

@@ -1,6 +1,5 @@
-import { startJanus, waitFor, type ManagedProcess, type TestClient } from '@talk-signaling/testing';
+import { publisherOffer, startJanus, type ManagedProcess, type TestClient, waitFor } from '@talk-signaling/testing';
 import { JanusProbe, joinMember, mcuMessage, metrics, nextError, nextMcu, setInCall, stats, welcomeFeatures, type Member } from './mcu-helpers';
-import { publisherOffer } from './sdp-fixtures';
 import { startTestSetup, type TestSetup } from './test-server';
 
 jest.setTimeout(30_000);

@@ -12,3 +12,4 @@ export type { JanusOptions } from './janus';
 export { FaultProxy } from './fault-proxy';
 export type { FaultProxyTarget, ProxyDirection } from './fault-proxy';
 export { runningChildPids } from './child-registry';
+export { publisherOffer, recvonlyAnswer } from './sdp-fixtures';

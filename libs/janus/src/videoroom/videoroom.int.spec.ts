@@ -1,10 +1,9 @@
 import { Registry } from 'prom-client';
-import { startJanus, waitFor, waitForEvent, type ManagedProcess } from '@talk-signaling/testing';
+import { publisherOffer, recvonlyAnswer, startJanus, type ManagedProcess, waitFor, waitForEvent } from '@talk-signaling/testing';
 import { JanusError, VideoRoomErrorCode } from '../gateway/errors';
 import { JanusConnection } from '../gateway/janus-connection';
 import type { JanusHandle } from '../gateway/janus-handle';
 import type { JanusSession } from '../gateway/janus-session';
-import { publisherOffer, recvonlyAnswer } from '../test/sdp-fixtures';
 import { createVideoRoomMetrics } from './metrics';
 import { VideoRoomPublisher } from './publisher';
 import { VideoRoomSubscriber } from './subscriber';
