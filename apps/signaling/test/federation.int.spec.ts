@@ -1,9 +1,7 @@
-import { Registry } from 'prom-client';
-import { silentLogger } from '@talk-signaling/runtime';
 import { DEFAULT_FEATURES, startFakeNextcloud, type FakeNextcloud } from '@talk-signaling/fake-nextcloud';
 import { FaultProxy, TestClient, waitFor } from '@talk-signaling/testing';
-import { loadServerConfig } from '../src/config';
-import { SignalingServer } from '../src/signaling-server';
+import type { SignalingServer } from '../src/signaling-server';
+import { startTestSetup } from './test-server';
 
 jest.setTimeout(30_000);
 
@@ -17,34 +15,18 @@ interface Instance {
   wsUrl: string;
 }
 
-/** One of our servers with `nextcloud` as its only backend, through the real config loader. */
+/** One of our servers with `nextcloud` as its only backend (the shared test setup). */
 async function startInstance(nextcloud: FakeNextcloud, opts: { port?: number; extraConfig?: string } = {}): Promise<Instance> {
-  const text = [
-    '[http]',
-    `listen = 127.0.0.1:${opts.port ?? 0}`,
-    '[sessions]',
-    'hashkey = test-hash-key-with-32-characters',
-    'blockkey = 0123456789abcdef',
-    '[nats]',
-    'url = nats://loopback',
-    '[backend]',
-    'backends = nc',
-    '[nc]',
-    `url = ${nextcloud.url}`,
-    `secret = ${nextcloud.secret}`,
-    opts.extraConfig ?? '',
-  ].join('\n');
-  const { config } = loadServerConfig(text, {});
-  const server = new SignalingServer(config, {
-    log: silentLogger(),
-    registry: new Registry(),
+  const setup = await startTestSetup({
+    nextcloud,
+    port: opts.port,
+    extraConfig: opts.extraConfig,
     roomEventBatchMs: 5,
     roomPingIntervalMs: 200,
-    federationReconnect: { initialMs: 50, maxMs: 200 },
+    serverOptions: { federationReconnect: { initialMs: 50, maxMs: 200 } },
   });
-  const [address] = await server.start();
-  const port = Number(address!.split(':').at(-1));
-  return { server, port, baseUrl: `http://${address}/`, wsUrl: `ws://${address}/spreed` };
+  const port = Number(new URL(setup.baseUrl).port);
+  return { server: setup.server, port, baseUrl: setup.baseUrl, wsUrl: setup.wsUrl };
 }
 
 describe('federation (two servers, two Nextclouds)', () => {

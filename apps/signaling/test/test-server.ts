@@ -36,6 +36,12 @@ export interface TestSetupOptions {
   roomPingIntervalMs?: number;
   /** MCU timing overrides (pair with an `[mcu]` section in `extraConfig`). */
   mcu?: SignalingServerOptions['mcu'];
+  /** Use this fake Nextcloud (left running by `stop()`) instead of starting one. */
+  nextcloud?: FakeNextcloud;
+  /** Listen on this port instead of a free one (e.g. to restart a server in place). */
+  port?: number;
+  /** Any other server option (e.g. shorter federation reconnects). */
+  serverOptions?: Partial<SignalingServerOptions>;
 }
 
 /**
@@ -43,11 +49,11 @@ export interface TestSetupOptions {
  * with one fake Nextcloud as its backend.
  */
 export async function startTestSetup(opts: TestSetupOptions = {}): Promise<TestSetup> {
-  const nextcloud = await startFakeNextcloud({ secret: 'test-backend-secret' });
+  const nextcloud = opts.nextcloud ?? (await startFakeNextcloud({ secret: 'test-backend-secret' }));
   const nextcloud2 = opts.secondBackend ? await startFakeNextcloud({ secret: 'second-backend-secret' }) : undefined;
   const text = [
     '[http]',
-    'listen = 127.0.0.1:0',
+    `listen = 127.0.0.1:${opts.port ?? 0}`,
     '[sessions]',
     'hashkey = test-hash-key-with-32-characters',
     'blockkey = 0123456789abcdef',
@@ -75,6 +81,7 @@ export async function startTestSetup(opts: TestSetupOptions = {}): Promise<TestS
     anonymousJoinTimeoutMs: opts.anonymousJoinTimeoutMs,
     roomPingIntervalMs: opts.roomPingIntervalMs,
     mcu: opts.mcu,
+    ...opts.serverOptions,
   });
   const [address] = await server.start();
   return {
@@ -85,7 +92,7 @@ export async function startTestSetup(opts: TestSetupOptions = {}): Promise<TestS
     wsUrl: `ws://${address}/spreed`,
     async stop() {
       await server.stop();
-      await nextcloud.close();
+      if (!opts.nextcloud) await nextcloud.close();
       await nextcloud2?.close();
     },
   };
