@@ -45,53 +45,46 @@ export class McuSessionState {
 
   /** The publisher of `streamType`; `created` tells whether this call made it. */
   async getOrCreatePublisher(streamType: SfuStreamType, create: () => Promise<SfuPublisher>): Promise<{ publisher: SfuPublisher; created: boolean }> {
-    const existing = this.#publishers.get(streamType);
-    if (existing) return { publisher: existing, created: false };
-    const pending = this.#creatingPublishers.get(streamType);
-    if (pending) return { publisher: await pending, created: false };
-    const generation = this.#generation;
-    const creating = create().then((publisher) => {
-      if (generation !== this.#generation) {
-        void publisher.close();
-        throw new Error('session released its MCU objects meanwhile');
-      }
-      this.#publishers.set(streamType, publisher);
-      publisher.once('close', () => {
-        if (this.#publishers.get(streamType) === publisher) this.#publishers.delete(streamType);
-      });
-      return publisher;
-    });
-    this.#creatingPublishers.set(streamType, creating);
-    try {
-      return { publisher: await creating, created: true };
-    } finally {
-      if (this.#creatingPublishers.get(streamType) === creating) this.#creatingPublishers.delete(streamType);
-    }
+    const { value, created } = await this.#getOrCreate(this.#publishers, this.#creatingPublishers, streamType, create);
+    return { publisher: value, created };
   }
 
   async getOrCreateSubscriber(publisherId: string, streamType: SfuStreamType, create: () => Promise<SfuSubscriber>): Promise<SfuSubscriber> {
     const key = subscriberKey(publisherId, streamType);
-    const existing = this.#subscribers.get(key);
-    if (existing) return existing;
-    const pending = this.#creatingSubscribers.get(key);
-    if (pending) return pending;
+    return (await this.#getOrCreate(this.#subscribers, this.#creatingSubscribers, key, create)).value;
+  }
+
+  /**
+   * One object per key: an existing one, the one being created (parallel requests share it), or
+   * a new one. An object finished after `releaseAll()` is closed at once instead of kept.
+   */
+  async #getOrCreate<K, T extends SfuPublisher | SfuSubscriber>(
+    live: Map<K, T>,
+    pending: Map<K, Promise<T>>,
+    key: K,
+    create: () => Promise<T>,
+  ): Promise<{ value: T; created: boolean }> {
+    const existing = live.get(key);
+    if (existing) return { value: existing, created: false };
+    const inFlight = pending.get(key);
+    if (inFlight) return { value: await inFlight, created: false };
     const generation = this.#generation;
-    const creating = create().then((subscriber) => {
+    const creating = create().then((value) => {
       if (generation !== this.#generation) {
-        void subscriber.close();
+        void value.close();
         throw new Error('session released its MCU objects meanwhile');
       }
-      this.#subscribers.set(key, subscriber);
-      subscriber.once('close', () => {
-        if (this.#subscribers.get(key) === subscriber) this.#subscribers.delete(key);
+      live.set(key, value);
+      value.once('close', () => {
+        if (live.get(key) === value) live.delete(key);
       });
-      return subscriber;
+      return value;
     });
-    this.#creatingSubscribers.set(key, creating);
+    pending.set(key, creating);
     try {
-      return await creating;
+      return { value: await creating, created: true };
     } finally {
-      if (this.#creatingSubscribers.get(key) === creating) this.#creatingSubscribers.delete(key);
+      if (pending.get(key) === creating) pending.delete(key);
     }
   }
 
