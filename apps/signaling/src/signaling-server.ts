@@ -38,6 +38,7 @@ import { RoomRegistry } from './room/room-registry';
 import { RoomSessionIndex } from './room/room-session-index';
 import { SessionIdCodec } from './session/session-id-codec';
 import { Throttler } from './throttle/throttler';
+import { addTurnRoute } from './turn/turn-route';
 import { SERVER_PRODUCT, SERVER_VERSION } from './version';
 
 export interface SignalingServerOptions {
@@ -223,6 +224,7 @@ export class SignalingServer {
     this.http.routes.add('GET', '/api/v1/welcome', (_req, res) =>
       sendJson(res, 200, { 'nextcloud-spreed-signaling': 'Welcome', version: SERVER_VERSION }),
     );
+    addTurnRoute(this.http.routes, config.turn);
     this.backendRooms = new BackendRoomHandler({
       hub: this.hub,
       rooms: this.rooms,
