@@ -8,9 +8,6 @@
  * Upstream applies this only to some options; {@link usesEnvSubstitution} is that list.
  */
 
-/** Matches one reference; group 1 is the variable name. */
-export const ENV_REFERENCE_PATTERN = /\$\(([A-Za-z][A-Za-z0-9_]*)\)/g;
-
 /**
  * Options whose values are substituted, by section. v1.3.0: `[http] listen`, `[https] listen`,
  * `[nats] url`, `[mcu] url`; 1.3.1: `[grpc] listen`; 2.0.3: the secrets (`[sessions] hashkey`,
@@ -48,24 +45,5 @@ export function usesEnvSubstitution(section: string, key: string, backendSection
   return backendSections.has(section) && ENV_SUBSTITUTED_BACKEND_OPTIONS.includes(key);
 }
 
-/** Result of {@link substituteEnv}. */
-export interface SubstitutionResult {
-  /** The value with every reference replaced. */
-  readonly value: string;
-  /** Names of referenced variables that are not set (replaced by their bare name). */
-  readonly missing: string[];
-}
-
-/** Replaces every `$(VAR)` in `value` from `env` (see the module comment). */
-export function substituteEnv(value: string, env: NodeJS.ProcessEnv): SubstitutionResult {
-  const missing: string[] = [];
-  const result = value.replace(ENV_REFERENCE_PATTERN, (_match, name: string) => {
-    const resolved = env[name];
-    if (resolved === undefined) {
-      missing.push(name);
-      return name;
-    }
-    return resolved;
-  });
-  return { value: result, missing };
-}
+export { substituteEnv } from '@talk-signaling/runtime';
+export type { SubstitutionResult } from '@talk-signaling/runtime';

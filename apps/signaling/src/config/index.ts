@@ -1,10 +1,9 @@
 /** Public API of the configuration module (the app imports only from here). */
-export { ConfigError } from './config-error';
+export { ConfigError, parseIni, getIniString } from '@talk-signaling/runtime';
 export { loadServerConfig, readServerConfigFile, SERVER_CONFIG_SECTIONS } from './server-config';
 export { placeholderSecretProblems, isPlaceholderSecret } from './placeholder-secrets';
 export type { BackendEntryConfig, LoadedServerConfig, ServerConfig } from './server-config-types';
-export { parseIni, getIniString } from './ini-parser';
-export type { ParsedIni, IniSection, IniOption } from './ini-parser';
+export type { ParsedIni, IniSection, IniOption } from '@talk-signaling/runtime';
 export { substituteEnv, usesEnvSubstitution } from './env-substitution';
 export * from './sections/http-section';
 export * from './sections/app-section';

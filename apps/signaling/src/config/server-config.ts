@@ -5,11 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
-import { deepFreeze } from '@talk-signaling/runtime';
-import { ConfigError } from './config-error';
+import { ConfigError, deepFreeze, DEFAULT_SECTION, getIniString, isIpOrCidr, parseIni, splitEntries, type ParsedIni } from '@talk-signaling/runtime';
 import { substituteEnv, usesEnvSubstitution } from './env-substitution';
-import { DEFAULT_SECTION, getIniString, parseIni, type ParsedIni } from './ini-parser';
-import { isIpOrCidr, splitEntries } from './options';
 import { AppSection } from './sections/app-section';
 import { BackendEntrySection, normalizeBackendUrl } from './sections/backend-entry-section';
 import { BackendSection } from './sections/backend-section';
@@ -26,7 +23,7 @@ import { StatsSection } from './sections/stats-section';
 import { TurnSection } from './sections/turn-section';
 import type { BackendEntryConfig, LoadedServerConfig, ServerConfig } from './server-config-types';
 
-export { ConfigError } from './config-error';
+export { ConfigError } from '@talk-signaling/runtime';
 export { placeholderSecretProblems } from './placeholder-secrets';
 export type { BackendEntryConfig, LoadedServerConfig, ServerConfig } from './server-config-types';
 

@@ -1,6 +1,6 @@
 /** `[app]`: process-wide switches. */
 import { z } from 'zod';
-import { boolOption, ipListOption } from '../options';
+import { boolOption, ipListOption } from '@talk-signaling/runtime';
 
 /** `[app]` */
 export const AppSection = z.object({

@@ -1,6 +1,6 @@
 /** `[<backend id>]`: one Nextcloud instance listed in `[backend] backends`. */
 import { z } from 'zod';
-import { intOption, listOption, stringOption } from '../options';
+import { intOption, listOption, stringOption } from '@talk-signaling/runtime';
 
 /** `[<backend id>]` (raw fields; {@link normalizeBackendUrl} and the loader finish the job). */
 export const BackendEntrySection = z.object({

@@ -1,6 +1,6 @@
 /** `[backend]`: which Nextcloud instances may use this server (upstream `backend_*.go`). */
 import { z } from 'zod';
-import { boolOption, enumOption, intOption, listOption, stringOption } from '../options';
+import { boolOption, enumOption, intOption, listOption, stringOption } from '@talk-signaling/runtime';
 
 /** Backend configuration types (`[backend] backendtype`). */
 export const BACKEND_TYPES = ['static', 'etcd'] as const;

@@ -1,6 +1,6 @@
 /** `[clients]`: internal clients (SIP bridge, recording server, ...). */
 import { z } from 'zod';
-import { stringOption } from '../options';
+import { stringOption } from '@talk-signaling/runtime';
 
 /** `[clients]` */
 export const ClientsSection = z.object({

@@ -1,6 +1,6 @@
 /** `[etcd]`: the etcd client (backends, proxies and gRPC targets can live in etcd). */
 import { z } from 'zod';
-import { listOption, stringOption } from '../options';
+import { listOption, stringOption } from '@talk-signaling/runtime';
 
 /** Log levels the etcd client accepts (zap levels, case-insensitive). */
 export const ETCD_LOG_LEVELS: readonly string[] = Object.freeze(['debug', 'info', 'warn', 'error', 'dpanic', 'panic', 'fatal']);

@@ -1,6 +1,6 @@
 /** `[federation]` (upstream 2.0.0): connections to remote signaling servers. */
 import { z } from 'zod';
-import { boolOption, intOption, listOption } from '../options';
+import { boolOption, intOption, listOption } from '@talk-signaling/runtime';
 
 /** Default timeout for requests to federation targets (upstream `defaultFederationTimeoutSeconds`). */
 export const DEFAULT_FEDERATION_TIMEOUT_SECONDS = 10;

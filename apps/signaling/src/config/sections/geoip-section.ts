@@ -1,6 +1,6 @@
 /** `[geoip]`, `[geoip-overrides]`, `[continent-overrides]`. */
 import { z } from 'zod';
-import { stringOption } from '../options';
+import { stringOption } from '@talk-signaling/runtime';
 
 /** `[geoip] url` values that mean "no URL" (upstream hub.go). */
 export const GEOIP_URL_NONE_VALUES: readonly string[] = Object.freeze(['default', 'none']);

@@ -1,6 +1,6 @@
 /** `[grpc]`: the cluster RPC between signaling nodes. */
 import { z } from 'zod';
-import { boolOption, enumOption, listOption, stringOption } from '../options';
+import { boolOption, enumOption, listOption, stringOption } from '@talk-signaling/runtime';
 
 /** How gRPC targets are configured. */
 export const GRPC_TARGET_TYPES = ['static', 'etcd'] as const;

@@ -1,6 +1,6 @@
 /** `[http]` and `[https]`: the client/backend listeners (upstream `server/main.go`). */
 import { z } from 'zod';
-import { intOption, listOption, stringOption } from '../options';
+import { intOption, listOption, stringOption } from '@talk-signaling/runtime';
 
 /** Default socket read timeout in seconds (upstream `defaultReadTimeout`). */
 export const DEFAULT_HTTP_READ_TIMEOUT_SECONDS = 15;

@@ -1,6 +1,6 @@
 /** `[mcu]`: the SFU — one Janus, or mcu-proxies (upstream `mcu_*.go`, `proxy_config_*.go`). */
 import { z } from 'zod';
-import { boolOption, enumOption, intOption, listOption, stringOption } from '../options';
+import { boolOption, enumOption, intOption, listOption, stringOption } from '@talk-signaling/runtime';
 
 /** MCU types; empty disables the MCU. */
 export const MCU_TYPES = ['', 'janus', 'proxy'] as const;

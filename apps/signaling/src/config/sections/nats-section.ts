@@ -1,6 +1,6 @@
 /** `[nats]`: the message bus between signaling nodes. */
 import { z } from 'zod';
-import { listOption } from '../options';
+import { listOption } from '@talk-signaling/runtime';
 
 /** Default NATS server (nats.go `DefaultURL`). */
 export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';

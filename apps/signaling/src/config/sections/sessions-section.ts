@@ -1,6 +1,6 @@
 /** `[sessions]`: keys for the session id cookies (gorilla/securecookie in upstream). */
 import { z } from 'zod';
-import { stringOption } from '../options';
+import { stringOption } from '@talk-signaling/runtime';
 
 /** Hash key lengths (bytes) upstream accepts without a warning. */
 export const RECOMMENDED_HASH_KEY_BYTES: readonly number[] = Object.freeze([32, 64]);

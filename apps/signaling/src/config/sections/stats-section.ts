@@ -1,6 +1,6 @@
 /** `[stats]`: who may read `/api/v1/stats`, `/metrics` (and server info). */
 import { z } from 'zod';
-import { ipListOption } from '../options';
+import { ipListOption } from '@talk-signaling/runtime';
 
 /** `[stats]` */
 export const StatsSection = z.object({

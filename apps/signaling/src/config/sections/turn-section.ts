@@ -1,6 +1,6 @@
 /** `[turn]`: the TURN credentials REST API (`/turn/credentials`). */
 import { z } from 'zod';
-import { listOption, stringOption } from '../options';
+import { listOption, stringOption } from '@talk-signaling/runtime';
 
 /** `[turn]` */
 export const TurnSection = z.object({
