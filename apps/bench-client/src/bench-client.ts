@@ -114,6 +114,32 @@ export class BenchClient {
     this.resumeId = typeof hello['resumeid'] === 'string' ? hello['resumeid'] : '';
   }
 
+  /**
+   * Resumes a session whose connection was lost (hello with `resumeid`); queued messages follow.
+   * Fails with the server's code (`no_such_session` once the session expired).
+   */
+  async resume(resumeId: string, timeoutMs: number): Promise<void> {
+    const msg = await this.#request('hello', { version: '1.0', resumeid: resumeId }, timeoutMs);
+    const hello = (msg['hello'] ?? {}) as Record<string, unknown>;
+    if (typeof hello['sessionid'] !== 'string') throw new ClientError('no_sessionid', 'resume response without sessionid');
+    this.sessionId = hello['sessionid'];
+    this.sessionIdJson = JSON.stringify(this.sessionId);
+    this.resumeId = resumeId;
+  }
+
+  /** Leaves the current room (a `room` request with an empty room id). */
+  async leave(timeoutMs: number): Promise<void> {
+    await this.#request('room', { roomid: '', sessionid: '' }, timeoutMs);
+  }
+
+  /**
+   * Stops reading from the socket (a stalled client): the server's writes pile up in its own
+   * buffers until it cuts the connection off or the client resumes reading.
+   */
+  stall(): void {
+    this.#ws.pause();
+  }
+
   /** Joins a room (`sessionid` = the Nextcloud room session id to announce). */
   async join(roomid: string, roomSessionId: string, timeoutMs: number): Promise<void> {
     await this.#request('room', { roomid, sessionid: roomSessionId }, timeoutMs);

@@ -121,6 +121,26 @@ describe('bench client against our server', () => {
     expect(s.lost).toBe(0);
   });
 
+  it('soaks: steady members lose nothing while clients churn, resume, detach and stall; memory is sampled', async () => {
+    const opts = parseArgs(['-addr', addr, '-maxClients', '16', '-scenario', 'soak', '-roomSize', '4', '-duration', '8s', '-interval', '1s', '-rate', '100', '-quiet']);
+    const s = await runScenario(opts, backend.url, out);
+    const soak = s.soak!;
+    expect(soak).toMatchObject({ steady: 8, steadyFailed: 0, rooms: 2, lost: 0, steadyClosed: 0, resumeFailed: 0 });
+    expect(soak.sent).toBeGreaterThan(500);
+    expect(soak.recv).toBe(soak.expected);
+    expect(soak.cycles).toBeGreaterThan(5);
+    expect(soak.endings.bye + soak.endings.resumed + soak.endings.detached + soak.endings.stalled).toBe(soak.cycles);
+    expect(soak.recvChurn).toBeGreaterThan(0);
+    // Memory comes from the server's own /metrics: RSS and the V8 heap, once a second.
+    expect(soak.memory.samples.length).toBeGreaterThanOrEqual(8);
+    expect(soak.memory.start?.rssMiB).toBeGreaterThan(10);
+    expect(soak.memory.end?.heapMiB).toBeGreaterThan(1);
+    // Eight seconds are no soak: the run says so instead of passing a verdict.
+    expect(soak.verdict).toMatchObject({ judged: false, growing: false });
+    expect(soak.failed).toBe(false);
+    expect(lines.filter((l) => /^Soak: t=\d+s rss=[\d.]+MiB heap=[\d.]+MiB cycles=\d+/.test(l)).length).toBeGreaterThanOrEqual(5);
+  });
+
   it('reports hellos the server rejects because the secret differs', async () => {
     const wrong = await AuthBackend.start('not-the-secret');
     try {

@@ -3,7 +3,7 @@
 // `readBackendSecret`'s caller handing in the file text.
 
 /** Scenarios selectable with `-scenario`. */
-export const SCENARIOS = ['messages', 'rate', 'connect', 'rooms', 'broadcast'] as const;
+export const SCENARIOS = ['messages', 'rate', 'connect', 'rooms', 'broadcast', 'soak'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 /** Default `-addr`: the README's embedded development server (`npm start`). Upstream: `localhost:28080`. */
@@ -49,6 +49,8 @@ export interface BenchOptions {
   roomSize: number;
   /** PID of the server process, for RSS and CPU figures (Linux /proc). */
   serverPid?: number;
+  /** `soak`: largest acceptable rise of the server's RSS level after the warm-up (MiB; heap: half). */
+  maxGrowthMiB: number;
   /** Suppress the progress display. */
   quiet: boolean;
   help: boolean;
@@ -79,6 +81,7 @@ export const FLAGS: Record<string, FlagSpec> = {
   window: { kind: 'int', default: '1', help: 'messages in flight per client (closed-loop scenarios)' },
   roomSize: { kind: 'int', default: '100', help: 'sessions per room (rooms, broadcast)' },
   serverPid: { kind: 'int', help: 'PID of the server process: report its RSS per connection and CPU time' },
+  maxGrowth: { kind: 'int', default: '32', help: 'soak: largest acceptable rise of the server RSS level in MiB after the warm-up (heap: half)' },
   quiet: { kind: 'bool', help: 'no progress display' },
   help: { kind: 'bool', help: 'print this help' },
 };
@@ -163,6 +166,7 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     window: int('window'),
     roomSize: int('roomSize'),
     serverPid: values.has('serverPid') ? int('serverPid') : undefined,
+    maxGrowthMiB: int('maxGrowth'),
     quiet: bool('quiet'),
     help: bool('help'),
   };
@@ -174,6 +178,7 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
   if (opts.roomSize < 2) throw new UsageError('-roomSize must be at least 2');
   if (opts.scenario === 'rate' && opts.rate <= 0) throw new UsageError('-rate must be positive for -scenario rate');
   if (opts.rate < 0) throw new UsageError('-rate must not be negative');
+  if (opts.maxGrowthMiB <= 0) throw new UsageError('-maxGrowth must be positive');
   if (opts.backend !== undefined && !/^https?:\/\//.test(opts.backend)) throw new UsageError('-backend must be an http(s) URL');
   return opts;
 }

@@ -85,6 +85,10 @@ async function main(argv: string[]): Promise<number> {
       }
     }
     console.log(JSON.stringify(summary));
+    if (summary.soak?.failed) {
+      console.error(`bench-client: soak failed: ${summary.soak.failures.join('; ')}`);
+      return 1;
+    }
     return summary.connected >= 2 ? 0 : 1;
   } finally {
     // Servers tell the backend about the sessions that left after the clients are gone.

@@ -6,6 +6,7 @@ import { sampleServer, type ServerSample } from '../server-probe';
 import { ratePerSec, round } from '../stats';
 import { ClosedLoopDriver } from './closed-loop-driver';
 import { FixedRateDriver } from './fixed-rate-driver';
+import { SoakRun, type SoakReport } from './soak';
 
 /** The machine-readable result of a run. */
 export interface BenchSummary {
@@ -44,10 +45,13 @@ export interface BenchSummary {
     cpuUsPerDelivery?: number;
   };
   authRequests?: Record<string, number>;
+  /** `-scenario soak`: churn, memory over time and the verdict. */
+  soak?: SoakReport;
 }
 
 /** Runs the scenario of `opts` against `authUrl` and returns its summary. Always closes the clients. */
 export async function runScenario(opts: BenchOptions, authUrl: string, out: RunOutput): Promise<BenchSummary> {
+  if (opts.scenario === 'soak') return runSoak(opts, authUrl, out);
   const run = new BenchRun(opts, authUrl, out);
   let connect: ConnectResult | undefined;
   let join: JoinResult | undefined;
@@ -139,6 +143,24 @@ export async function runScenario(opts: BenchOptions, authUrl: string, out: RunO
     };
   }
   return summary;
+}
+
+/** The soak has its own population and phases (scenarios/soak.ts); its report rides in the summary. */
+async function runSoak(opts: BenchOptions, authUrl: string, out: RunOutput): Promise<BenchSummary> {
+  const soak = await new SoakRun(opts, authUrl, out).run();
+  return {
+    type: 'bench-summary',
+    scenario: 'soak',
+    addr: opts.addrs.join(','),
+    clients: opts.maxClients,
+    connected: soak.steady,
+    connectFailed: soak.steadyFailed,
+    connectMs: 0,
+    hellosPerSec: 0,
+    errors: soak.cycleErrors,
+    closeReasons: {},
+    soak,
+  };
 }
 
 /** `-rate` applies to broadcast only when given explicitly (its default is for `-scenario rate`). */
