@@ -11,3 +11,5 @@ export type { IntRange } from './config/ini-options';
 export { ConfigError } from './config/config-error';
 export { substituteEnv, ENV_REFERENCE_PATTERN } from './config/env-reference';
 export type { SubstitutionResult } from './config/env-reference';
+export { IpAllowList, unmapIpv4, DEFAULT_TRUSTED_PROXIES, DEFAULT_STATS_ALLOWED } from './net/ip-allow-list';
+export { clientIp } from './net/client-ip';

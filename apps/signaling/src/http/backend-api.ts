@@ -7,13 +7,11 @@ import {
   validateChecksum,
   type BackendRoomRequest,
 } from '@talk-signaling/protocol';
-import type { Logger } from '@talk-signaling/runtime';
+import { clientIp, type IpAllowList, type Logger } from '@talk-signaling/runtime';
 import type { Backend } from '../backend/backend';
 import type { BackendRegistry } from '../backend/backend-registry';
 import type { Throttler } from '../throttle/throttler';
-import { clientIp } from './client-ip';
 import { sendText, type HttpRoutes } from './http-routes';
-import type { IpAllowList } from './ip-allow-list';
 
 /** Nextcloud's requests are small; anything larger is refused before reading (upstream 256 KiB). */
 export const MAX_BACKEND_BODY_BYTES = 256 * 1024;

@@ -1,6 +1,5 @@
-import { clientIp } from './client-ip';
+import { clientIp, type IpAllowList } from '@talk-signaling/runtime';
 import { sendText, type HttpRoutes } from './http-routes';
-import type { IpAllowList } from './ip-allow-list';
 
 /** Parts of `GET /api/v1/serverinfo` (upstream 2.0.3, feature `serverinfo`). */
 export interface ServerInfoSource {

@@ -4,10 +4,8 @@ import https from 'node:https';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { HEADER_FEATURES } from '@talk-signaling/protocol';
-import type { Logger } from '@talk-signaling/runtime';
-import { clientIp } from './client-ip';
+import { clientIp, type IpAllowList, type Logger } from '@talk-signaling/runtime';
 import { HttpRoutes, sendJson, sendText } from './http-routes';
-import type { IpAllowList } from './ip-allow-list';
 
 /** Inbound WebSocket frames above this size close the connection with 1009 (upstream: 64 KiB). */
 export const MAX_FRAME_BYTES = 64 * 1024;

@@ -1,7 +1,6 @@
 import type { Registry } from 'prom-client';
-import { clientIp } from './client-ip';
+import { clientIp, type IpAllowList } from '@talk-signaling/runtime';
 import { sendJson, sendText, type HttpRoutes } from './http-routes';
-import type { IpAllowList } from './ip-allow-list';
 
 export interface StatsSource {
   /** Current figures for `/api/v1/stats` (`rooms`, `sessions`, optional `mcu`). */
