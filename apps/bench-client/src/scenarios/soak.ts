@@ -295,7 +295,7 @@ export class SoakRun implements ClientSink {
   }
 
   async #sample(): Promise<void> {
-    const s = await this.#probe.sample(round(BenchClient.now() - this.#started));
+    const s = await this.#probe.sample(Math.round(BenchClient.now() - this.#started));
     if (s !== undefined) this.#samples.push(s);
   }
 
