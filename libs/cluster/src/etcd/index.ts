@@ -1,0 +1,10 @@
+export { EtcdClient } from './etcd-client';
+export type { EtcdClientCreateOptions, EtcdEntry, EtcdSnapshot } from './etcd-client';
+export { ETCD_CALL_TIMEOUT_MS } from './etcd-options';
+export type { EtcdOptions } from './etcd-options';
+export { discoverEtcdEndpoints, etcdSrvNames } from './srv-discovery';
+export type { SrvResolver } from './srv-discovery';
+export { WatchedPrefix } from './watched-prefix';
+export type { PrefixSource, WatchedPrefixEvents, WatchedPrefixOptions, WatchedPrefixState } from './watched-prefix';
+export { jsonValue, textValue } from './value-decoder';
+export type { ValueDecoder } from './value-decoder';
