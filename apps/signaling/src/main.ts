@@ -92,6 +92,12 @@ async function main(): Promise<void> {
     try {
       const reloaded = readServerConfigFile(flags.config, process.env);
       for (const warning of reloaded.warnings) log.warn({ config: flags.config }, warning);
+      // The same guard as at start-up: an edit must not bring a sample secret into service.
+      const problems = placeholderSecretProblems(reloaded.config);
+      if (problems.length > 0) {
+        log.error({ config: flags.config, issues: problems }, 'SIGHUP: configuration not reloaded (placeholder secrets)');
+        return;
+      }
       server.reload(reloaded.config);
     } catch (err) {
       const issues = err instanceof ConfigError ? err.issues : [(err as Error).message];

@@ -72,6 +72,8 @@ export interface SignalingServerOptions {
 
 const DEFAULT_MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 const DEFAULT_ROOM_EVENT_BATCH_MS = 20;
+/** How long a shutdown waits for clients to answer their close frames (well inside the 10 s deadline). */
+const WEBSOCKET_CLOSE_GRACE_MS = 3_000;
 
 /**
  * The signaling server built from a validated configuration: every component constructed
@@ -331,11 +333,12 @@ export class SignalingServer {
   async start(): Promise<string[]> {
     const { http, https } = this.config;
     const bound: string[] = [];
-    for (const address of http.listen) bound.push(await this.http.listen({ address, readTimeout: http.readtimeout }));
+    for (const address of http.listen) {
+      bound.push(await this.http.listen({ address, readTimeout: http.readtimeout, writeTimeout: http.writetimeout }));
+    }
     for (const address of https.listen) {
-      bound.push(
-        await this.http.listen({ address, readTimeout: https.readtimeout, tls: { certificate: https.certificate, key: https.key } }),
-      );
+      const tls = { certificate: https.certificate, key: https.key };
+      bound.push(await this.http.listen({ address, readTimeout: https.readtimeout, writeTimeout: https.writetimeout, tls }));
     }
     if (bound.length === 0) this.#log.warn('no [http] or [https] listen address configured');
     this.http.setReady(true);
@@ -348,6 +351,9 @@ export class SignalingServer {
   async stop(): Promise<void> {
     this.http.startDraining();
     this.hub.shutdown();
+    // Listeners stay open (readiness 503) while clients answer the 1001 close frames.
+    const unanswered = await this.http.waitForWebSockets(WEBSOCKET_CLOSE_GRACE_MS);
+    if (unanswered > 0) this.#log.info({ unanswered }, 'closed WebSockets that did not answer the close frame');
     this.#roomPing.stop();
     await this.sfu?.stop();
     await this.http.close();

@@ -13,3 +13,5 @@ export { FaultProxy } from './fault-proxy';
 export type { FaultProxyTarget, ProxyDirection } from './fault-proxy';
 export { runningChildPids } from './child-registry';
 export { publisherOffer, recvonlyAnswer } from './sdp-fixtures';
+export { makeTestCertificate } from './test-certificate';
+export type { TestCertificate, TestCertificateOptions } from './test-certificate';

@@ -11,6 +11,8 @@ export interface TestClientConnectOptions {
   headers?: Record<string, string>;
   /** Connect timeout in ms; default 5 s. */
   timeout?: number;
+  /** PEM CA certificate(s) to trust for `wss://` URLs (e.g. a test certificate). */
+  ca?: string;
 }
 
 /** Parameters of a client (`auth.type` "client") hello. */
@@ -96,7 +98,7 @@ export class TestClient {
   static connect(url: string, opts: TestClientConnectOptions = {}): Promise<TestClient> {
     const timeout = opts.timeout ?? DEFAULT_CLIENT_TIMEOUT_MS;
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url, { headers: opts.headers, handshakeTimeout: timeout });
+      const ws = new WebSocket(url, { headers: opts.headers, handshakeTimeout: timeout, ca: opts.ca });
       // Construct before 'open' so that frames sent right after the upgrade are queued.
       const client = new TestClient(ws);
       const fail = (err: Error): void => {

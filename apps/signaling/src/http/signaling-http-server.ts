@@ -26,6 +26,8 @@ export interface ListenSpec {
   tls?: { certificate: string; key: string };
   /** Seconds until a request must be complete (`readtimeout`). */
   readTimeout: number;
+  /** Seconds a response may take, from the request to its last byte (`writetimeout`); 0 = none. */
+  writeTimeout?: number;
 }
 
 /**
@@ -37,6 +39,8 @@ export class SignalingHttpServer {
   readonly #opts: SignalingHttpServerOptions;
   readonly #wss: WebSocketServer;
   readonly #servers: (http.Server | https.Server)[] = [];
+  /** Sockets upgraded to WebSockets, so a shutdown can wait for their close handshakes. */
+  readonly #upgraded = new Set<Duplex>();
   /** While draining: readiness 503, no new upgrades. */
   #draining = false;
   #ready = false;
@@ -74,7 +78,11 @@ export class SignalingHttpServer {
   }
 
   async listen(spec: ListenSpec): Promise<string> {
-    const handler = (req: IncomingMessage, res: ServerResponse) => this.#onRequest(req, res);
+    const writeTimeoutMs = (spec.writeTimeout ?? 0) * 1000;
+    const handler = (req: IncomingMessage, res: ServerResponse) => {
+      if (writeTimeoutMs > 0) limitResponseTime(res, writeTimeoutMs);
+      this.#onRequest(req, res);
+    };
     const server = spec.tls
       ? https.createServer({ cert: readFileSync(spec.tls.certificate), key: readFileSync(spec.tls.key) }, handler)
       : http.createServer(handler);
@@ -98,6 +106,24 @@ export class SignalingHttpServer {
     const bound = this.addresses().at(-1)!;
     this.#opts.log.info({ address: bound, tls: Boolean(spec.tls) }, 'listening');
     return bound;
+  }
+
+  /**
+   * Resolves once every upgraded socket has closed (clients answered the close frames the hub
+   * sent), or after `graceMs`, destroying the rest. Meanwhile the listeners stay open, so
+   * readiness probes see 503 and new WebSockets are refused with 503 rather than a reset.
+   */
+  async waitForWebSockets(graceMs: number): Promise<number> {
+    if (this.#upgraded.size === 0) return 0;
+    let timer: NodeJS.Timeout | undefined;
+    const allClosed = Promise.all([...this.#upgraded].map((s) => new Promise((resolve) => s.once('close', resolve))));
+    const expired = new Promise<'expired'>((resolve) => (timer = setTimeout(() => resolve('expired'), graceMs)));
+    const outcome = await Promise.race([allClosed, expired]);
+    clearTimeout(timer);
+    if (outcome !== 'expired') return 0;
+    const left = this.#upgraded.size;
+    for (const socket of this.#upgraded) socket.destroy();
+    return left;
   }
 
   /** Stops listening and closes idle keep-alive connections (WebSockets are the hub's). */
@@ -145,10 +171,25 @@ export class SignalingHttpServer {
       socket.end(`HTTP/1.1 ${this.#draining ? '503 Service Unavailable' : '404 Not Found'}\r\nConnection: close\r\n\r\n`);
       return;
     }
+    this.#upgraded.add(socket);
+    socket.once('close', () => this.#upgraded.delete(socket));
     this.#wss.handleUpgrade(req, socket, head, (ws) => {
       this.#opts.onWebSocket(ws, req, clientIp(req, this.#opts.trustedProxies));
     });
   }
+}
+
+/**
+ * Go's `WriteTimeout`: a response not completely written `ms` after its request arrived is cut
+ * off (its connection closed), so a stuck handler or a client that stops reading cannot hold a
+ * connection for ever. WebSockets are not affected (their upgrade never reaches here).
+ */
+function limitResponseTime(res: ServerResponse, ms: number): void {
+  const timer = setTimeout(() => {
+    if (!res.writableFinished) res.destroy(new Error(`response not written within ${ms} ms`));
+  }, ms);
+  timer.unref();
+  res.once('close', () => clearTimeout(timer));
 }
 
 /** `host:port`, `:port`, `[v6]:port`, or an absolute unix socket path. */
