@@ -44,6 +44,10 @@ async function main(): Promise<void> {
   }
   const config = loaded.config;
 
+  // Every input path catches its own failures (one bad message gets one error); a promise
+  // rejection that still escapes has no one waiting for it, so it is logged, never fatal.
+  process.on('unhandledRejection', (err: unknown) => log.error({ err }, 'unhandled promise rejection'));
+
   const server = new SignalingServer(config, { log, processMetrics: true });
   const addresses = await server.start();
   log.info(

@@ -3,6 +3,8 @@
 
 export type { ParseResult } from './parse-result';
 export { parseOk, parseFail } from './parse-result';
+export { MAX_JSON_DEPTH, jsonNestsDeeperThan, parseJsonLimited } from './json-limits';
+export type { JsonLimits, JsonFailure } from './json-limits';
 export {
   ERROR_MESSAGES,
   NOT_ALLOWED_MESSAGES,

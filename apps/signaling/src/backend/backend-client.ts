@@ -8,6 +8,7 @@ import {
   HEADER_RANDOM,
   isThrottledOcsError,
   newRandom,
+  parseJsonLimited,
   SignalingError,
   unwrapOcs,
 } from '@talk-signaling/protocol';
@@ -109,13 +110,9 @@ export class BackendClient {
     if (!response.contentType.startsWith('application/json')) {
       throw new BackendRequestError(`unsupported_content_type: ${response.contentType || 'none'}`, 'content_type');
     }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(response.body);
-    } catch {
-      throw new BackendRequestError('could not decode response body as JSON', 'json');
-    }
-    const result = unwrapOcs(parsed);
+    const parsed = parseJsonLimited(response.body);
+    if (!parsed.ok) throw new BackendRequestError(`could not decode response body as JSON (${parsed.reason})`, 'json');
+    const result = unwrapOcs(parsed.value);
     if (!result.ok) throw new BackendRequestError(result.error.message, 'ocs', { cause: result.error });
     return result.value;
   }

@@ -1,6 +1,6 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { compactVerify, decodeProtectedHeader } from 'jose';
-import { signalingError } from '@talk-signaling/protocol';
+import { parseJsonLimited, signalingError } from '@talk-signaling/protocol';
 import type { Logger } from '@talk-signaling/runtime';
 import type { Backend } from './backend';
 import type { Capabilities } from './capabilities';
@@ -124,12 +124,9 @@ export class HelloV2TokenVerifier implements HelloV2Verifier {
    * missing `exp` `token_expired`, as upstream's `VerifyIssuedAt/VerifyExpiresAt(now, true)` do.
    */
   #checkClaims(payload: Uint8Array): { userId: string; user: unknown } {
-    let claims: unknown;
-    try {
-      claims = JSON.parse(Buffer.from(payload).toString('utf8'));
-    } catch {
-      throw signalingError('invalid_token');
-    }
+    const json = parseJsonLimited(Buffer.from(payload));
+    if (!json.ok) throw signalingError('invalid_token');
+    const claims = json.value;
     if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) throw signalingError('invalid_token');
     const c = claims as Record<string, unknown>;
     const iat = numericDate(c['iat']);

@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import { ServerFeature, signalingError, type ClientMessage, type ErrorPayload, type RoomClientMessage, type RoomFederationPayload } from '@talk-signaling/protocol';
+import { parseJsonLimited, ServerFeature, signalingError, type ClientMessage, type ErrorPayload, type RoomClientMessage, type RoomFederationPayload } from '@talk-signaling/protocol';
 import { Backoff, type Logger } from '@talk-signaling/runtime';
 import type { ClientSession } from '../session/client-session';
 import { translateIncoming, translateOutgoing, type FederationIds } from './translate';
@@ -262,15 +262,19 @@ export class FederationClient {
     ws.on('error', (err) => this.#log.debug({ err: err.message }, 'federation connection error'));
     ws.on('message', (data, isBinary) => {
       if (isBinary || this.#ws !== ws) return;
-      let msg: unknown;
-      try {
-        msg = JSON.parse(data.toString());
-      } catch {
-        this.#log.warn('undecodable message from the remote signaling server');
+      const json = parseJsonLimited(rawText(data));
+      if (!json.ok) {
+        this.#log.warn({ reason: json.reason }, 'undecodable message from the remote signaling server');
         return;
       }
+      const msg = json.value;
       if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) return;
-      this.#onMessage(msg as Record<string, any>);
+      // One bad message from the peer is logged and forgotten; the relay goes on.
+      try {
+        this.#onMessage(msg as Record<string, any>);
+      } catch (err) {
+        this.#log.error({ err }, 'message from the remote signaling server could not be handled');
+      }
     });
     ws.on('close', () => {
       if (this.#ws === ws) this.#lost();
@@ -426,4 +430,11 @@ export function websocketUrl(signaling: string): string {
   if (url.protocol === 'http:') url.protocol = 'ws:';
   else if (url.protocol === 'https:') url.protocol = 'wss:';
   return `${url.toString()}spreed`;
+}
+
+/** A WebSocket message as one buffer (ws hands over fragments as an array). */
+function rawText(data: WebSocket.RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.from(data);
 }

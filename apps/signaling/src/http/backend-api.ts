@@ -4,6 +4,7 @@ import {
   HEADER_CHECKSUM,
   HEADER_RANDOM,
   parseBackendRoomRequest,
+  parseJsonLimited,
   validateChecksum,
   type BackendRoomRequest,
 } from '@talk-signaling/protocol';
@@ -77,13 +78,10 @@ export function addBackendApiRoutes(
       await throttle.failed();
       return sendText(res, 403, 'Authentication check failed');
     }
-    let json: unknown;
-    try {
-      json = JSON.parse(body.toString('utf8'));
-    } catch {
-      return sendText(res, 400, 'Could not read body');
-    }
-    const parsed = parseBackendRoomRequest(json);
+    // Too deep counts as undecodable, as for Go's decoder.
+    const json = parseJsonLimited(body);
+    if (!json.ok) return sendText(res, 400, 'Could not read body');
+    const parsed = parseBackendRoomRequest(json.value);
     if (!parsed.ok) {
       const text = parsed.error.code === 'unsupported_request_type' ? parsed.error.message : 'Could not read body';
       return sendText(res, 400, text);

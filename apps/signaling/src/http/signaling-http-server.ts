@@ -158,11 +158,17 @@ export class SignalingHttpServer {
       sendText(res, 405, 'Method Not Allowed');
       return;
     }
-    Promise.resolve(match.handler(req, res, match.params)).catch((err: unknown) => {
+    const failed = (err: unknown): void => {
       this.#opts.log.error({ err, path: pathname }, 'request handler failed');
       if (!res.headersSent) sendText(res, 500, 'Internal Server Error');
       else res.destroy();
-    });
+    };
+    // A handler that throws (synchronously or not) fails its one request, never the process.
+    try {
+      Promise.resolve(match.handler(req, res, match.params)).catch(failed);
+    } catch (err) {
+      failed(err);
+    }
   }
 
   #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {

@@ -57,6 +57,12 @@ export function createHubMetrics(registry: Registry) {
       help: 'The total number of client connections closed because they did not read fast enough',
       registers,
     }),
+    /** Ours: client messages whose handler threw (answered with `internal_error`; the server went on). */
+    messageFailuresTotal: new Counter({
+      name: 'signaling_client_message_failures_total',
+      help: 'The total number of client messages whose processing failed unexpectedly',
+      registers,
+    }),
   };
 }
 

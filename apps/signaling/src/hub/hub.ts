@@ -6,6 +6,7 @@ import {
   signalingError,
   type ClientMessage,
   type HelloClientMessage,
+  type UnknownClientMessage,
 } from '@talk-signaling/protocol';
 import type { Logger } from '@talk-signaling/runtime';
 import { BoundLogger } from '../connection/bound-logger';
@@ -34,6 +35,9 @@ export const DEFAULT_HUB_TIMEOUTS: HubTimeouts = {
   resumeWindowMs: 30_000,
   pingIntervalMs: 54_000, // 60 s pong wait x 9/10, as upstream
 };
+
+/** The text of the `internal_error` a client gets when handling its message failed (details are logged). */
+const INTERNAL_ERROR_TEXT = 'Processing of the message failed.';
 
 /** Why a session ended; bye reasons are sent to the client, the rest only logged. */
 export type CloseReason =
@@ -214,24 +218,39 @@ export class Hub {
     peer.helloTimer.unref();
   }
 
+  /**
+   * One frame from a client. Whatever a handler throws is caught here, per message: the sender
+   * gets one `internal_error` and the server goes on (a throw out of a `ws` listener would end
+   * the process with every session on it).
+   */
   #onText(conn: ClientConnection, text: string): void {
     const peer = this.#peers.get(conn);
     if (!peer) return;
-    const parsed = parseClientMessage(text);
-    if (!parsed.ok) {
-      conn.log.debug({ err: parsed.error.message }, 'invalid message');
-      conn.sendText(errorFrame(parsed.id, parsed.error.toPayload()));
-      return;
+    let id: string | undefined;
+    try {
+      const parsed = parseClientMessage(text);
+      if (!parsed.ok) {
+        conn.log.debug({ err: parsed.error.reason ?? parsed.error.message }, 'invalid message');
+        conn.sendText(errorFrame(parsed.id, parsed.error.toPayload()));
+        return;
+      }
+      id = parsed.value.id;
+      this.#dispatch(peer, parsed.value);
+    } catch (err) {
+      this.#deps.metrics.messageFailuresTotal.inc();
+      conn.log.error({ err }, 'message handler failed');
+      conn.sendText(errorFrame(id, new SignalingError('internal_error', INTERNAL_ERROR_TEXT).toPayload()));
     }
-    const message = parsed.value;
-    if ('unknown' in message) {
-      conn.log.debug({ type: message.type }, 'ignoring unknown message type');
-      return;
-    }
-    this.#deps.metrics.serverMessagesTotal.inc({ type: message.type });
+  }
+
+  #dispatch(peer: Peer, message: ClientMessage | UnknownClientMessage): void {
+    const conn = peer.conn;
     const session = peer.session;
+    // Unknown types are not counted: their names would be attacker-chosen label values.
+    if (!('unknown' in message)) this.#deps.metrics.serverMessagesTotal.inc({ type: message.type });
     if (!session) {
-      if (message.type !== 'hello') {
+      // Anything but a hello, unknown and server-only types included, as upstream.
+      if (message.type !== 'hello' || 'unknown' in message) {
         conn.sendText(errorFrame(message.id, signalingError('hello_expected').toPayload()));
         return;
       }
@@ -240,6 +259,10 @@ export class Hub {
         return;
       }
       void this.#hello(peer, message);
+      return;
+    }
+    if ('unknown' in message) {
+      session.log.debug({ type: message.type }, 'ignoring unknown message type');
       return;
     }
     switch (message.type) {

@@ -3,6 +3,7 @@ import { invalidFormat } from '../errors';
 import { JsonObjectSchema } from '../optional-field';
 import { describeIssue } from '../parse-with-schema';
 import type { ParseResult } from '../parse-result';
+import { parseJsonLimited } from '../json-limits';
 
 const id = z.string().min(1).optional();
 
@@ -93,12 +94,9 @@ export type ProxyClientMessage = z.infer<typeof ProxyClientMessageSchema>;
  * upstream); `id` is set when the envelope had one.
  */
 export function parseProxyClientMessage(text: string): ParseResult<ProxyClientMessage> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    return { ok: false, error: invalidFormat(`invalid JSON: ${(err as Error).message}`) };
-  }
+  const json = parseJsonLimited(text);
+  if (!json.ok) return { ok: false, error: invalidFormat(json.reason) };
+  const raw = json.value;
   const result = ProxyClientMessageSchema.safeParse(raw);
   if (result.success) return { ok: true, value: result.data };
   const error = invalidFormat(describeIssue(result.error));

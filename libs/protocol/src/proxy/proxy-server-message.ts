@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ErrorPayloadSchema } from '../signaling/error-server-message';
 import { describeIssue } from '../parse-with-schema';
+import { parseJsonLimited } from '../json-limits';
 
 const id = z.string().min(1).optional();
 
@@ -107,12 +108,8 @@ export const PROXY_ERROR_MESSAGES = {
 export function parseProxyServerMessage(
   text: string,
 ): { ok: true; value: ProxyServerMessage } | { ok: false; reason: string } {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    return { ok: false, reason: `invalid JSON: ${(err as Error).message}` };
-  }
-  const result = ProxyServerMessageSchema.safeParse(raw);
+  const json = parseJsonLimited(text);
+  if (!json.ok) return { ok: false, reason: json.reason };
+  const result = ProxyServerMessageSchema.safeParse(json.value);
   return result.success ? { ok: true, value: result.data } : { ok: false, reason: describeIssue(result.error) };
 }

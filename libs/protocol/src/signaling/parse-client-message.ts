@@ -1,4 +1,5 @@
 import { invalidFormat } from '../errors';
+import { parseJsonLimited } from '../json-limits';
 import type { ParseResult } from '../parse-result';
 import type { ByeClientMessage } from './bye-client-message';
 import { parseHelloPayload } from './hello-client-message';
@@ -42,7 +43,8 @@ export interface UnknownClientMessage {
  * Parses one text frame from a client (fact sheet 1.2, 1.4–1.12): `JSON.parse` once, check the
  * envelope by hand, then validate only the payload chosen by `type`.
  *
- * Errors follow upstream: undecodable JSON, a non-object, or a JSON type mismatch (e.g. a
+ * Errors follow upstream: undecodable JSON, JSON nested deeper than `MAX_JSON_DEPTH`
+ * (Go's decoder refuses deep input too), a non-object, or a JSON type mismatch (e.g. a
  * numeric `id` or `hello.version`) fail with `invalid_format` and no id; semantic failures
  * (missing `type`, missing payload, bad recipient, …) carry the request id. `hello` version
  * errors are `invalid_hello_version`. The developer-facing cause is in `error.reason`.
@@ -51,13 +53,9 @@ export interface UnknownClientMessage {
  * `user` objects) are the very values from `JSON.parse`, never copied.
  */
 export function parseClientMessage(text: string): ParseResult<ClientMessage | UnknownClientMessage> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    return { ok: false, error: invalidFormat(`invalid JSON: ${(err as Error).message}`) };
-  }
-  return parseClientMessageObject(raw);
+  const json = parseJsonLimited(text);
+  if (!json.ok) return { ok: false, error: invalidFormat(json.reason) };
+  return parseClientMessageObject(json.value);
 }
 
 /** {@link parseClientMessage} for an already decoded JSON value. */

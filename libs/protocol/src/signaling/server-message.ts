@@ -10,6 +10,7 @@ import { RoomServerMessageSchema } from './room-server-message';
 import { TransientServerMessageSchema } from './transient-server-message';
 import { WelcomeServerMessageSchema } from './welcome-server-message';
 import { describeIssue } from '../parse-with-schema';
+import { parseJsonLimited } from '../json-limits';
 
 /** Every server → client message (fact sheet 1.2), discriminated by `type`. */
 export const ServerMessageSchema = z.discriminatedUnion('type', [
@@ -35,12 +36,8 @@ export type ServerMessageType = ServerMessage['type'];
  * message or a readable description of the first problem.
  */
 export function parseServerMessage(text: string): { ok: true; value: ServerMessage } | { ok: false; reason: string } {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    return { ok: false, reason: `invalid JSON: ${(err as Error).message}` };
-  }
-  const result = ServerMessageSchema.safeParse(raw);
+  const json = parseJsonLimited(text);
+  if (!json.ok) return { ok: false, reason: json.reason };
+  const result = ServerMessageSchema.safeParse(json.value);
   return result.success ? { ok: true, value: result.data } : { ok: false, reason: describeIssue(result.error) };
 }
