@@ -38,6 +38,17 @@ export const ProxyCommandClientPayloadSchema = z
     bitrate: z.int().optional(),
     /** Bit mask of media types (audio 1, video 2, screen 4, data 8 upstream). */
     mediatypes: z.int().optional(),
+    /** Replaces `bitrate`/`mediatypes` since upstream 2.0 (room codecs and profiles as well). */
+    publisherSettings: z
+      .object({
+        bitrate: z.int().optional(),
+        mediatypes: z.int().optional(),
+        audiocodec: z.string().optional(),
+        videocodec: z.string().optional(),
+        vp9_profile: z.string().optional(),
+        h264_profile: z.string().optional(),
+      })
+      .optional(),
     remoteUrl: z.string().optional(),
     remoteToken: z.string().optional(),
     hostname: z.string().optional(),

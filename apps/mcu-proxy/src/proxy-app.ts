@@ -1,0 +1,90 @@
+import type { AddressInfo } from 'node:net';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { DEFAULT_STATS_ALLOWED, DEFAULT_TRUSTED_PROXIES, IpAllowList, type Logger } from '@talk-signaling/runtime';
+import type { ProxyConfig } from './config/proxy-config';
+import { ProxyHttpServer } from './http/proxy-http-server';
+import { JanusBackend } from './janus/janus-backend';
+import { ProxyServer } from './server/proxy-server';
+import { StaticTokenStore } from './tokens/static-token-store';
+import type { TokenStore } from './tokens/token-store';
+import { PROXY_VERSION } from './version';
+
+export interface ProxyAppOptions {
+  log: Logger;
+  /** Overrides for tests (short timers). */
+  sessionExpiryMs?: number;
+  expireIntervalMs?: number;
+  loadIntervalMs?: number;
+  pingIntervalMs?: number;
+  reconcileIntervalMs?: number;
+  janusReconnect?: { initialMs: number; maxMs: number };
+  /** Go runtime-like process metrics on `/metrics` (off in tests: one registry per process). */
+  processMetrics?: boolean;
+}
+
+/**
+ * Composition root of the proxy, in build order: metrics registry → token store → Janus
+ * backend → proxy protocol → HTTP. `main.ts` adds flags and signals; tests use it in-process.
+ */
+export class ProxyApp {
+  readonly config: ProxyConfig;
+  readonly registry = new Registry();
+  readonly tokens: TokenStore;
+  readonly backend: JanusBackend;
+  readonly proxy: ProxyServer;
+  readonly http: ProxyHttpServer;
+  readonly #log: Logger;
+  addresses: AddressInfo[] = [];
+
+  constructor(config: ProxyConfig, options: ProxyAppOptions) {
+    this.config = config;
+    this.#log = options.log;
+    if (options.processMetrics) collectDefaultMetrics({ register: this.registry });
+    if (config.app.tokentype !== 'static') throw new Error('[app] tokentype = etcd is not supported yet');
+    this.tokens = new StaticTokenStore(config.tokens, options.log);
+    this.backend = new JanusBackend({
+      url: config.mcu.url,
+      timeoutMs: config.mcu.timeout * 1000,
+      log: options.log,
+      registry: this.registry,
+      ...(options.reconcileIntervalMs !== undefined ? { reconcileIntervalMs: options.reconcileIntervalMs } : {}),
+      ...(options.janusReconnect ? { reconnect: options.janusReconnect, startRetry: options.janusReconnect } : {}),
+    });
+    this.proxy = new ProxyServer({
+      config,
+      version: PROXY_VERSION,
+      log: options.log,
+      registry: this.registry,
+      tokens: this.tokens,
+      backend: this.backend,
+      ...(options.sessionExpiryMs !== undefined ? { sessionExpiryMs: options.sessionExpiryMs } : {}),
+      ...(options.expireIntervalMs !== undefined ? { expireIntervalMs: options.expireIntervalMs } : {}),
+      ...(options.loadIntervalMs !== undefined ? { loadIntervalMs: options.loadIntervalMs } : {}),
+    });
+    this.http = new ProxyHttpServer({
+      proxy: this.proxy,
+      registry: this.registry,
+      log: options.log,
+      statsAllowed: new IpAllowList(config.stats.allowed_ips.length > 0 ? config.stats.allowed_ips : DEFAULT_STATS_ALLOWED),
+      trustedProxies: new IpAllowList(config.app.trustedproxies.length > 0 ? config.app.trustedproxies : DEFAULT_TRUSTED_PROXIES),
+      ...(options.pingIntervalMs !== undefined ? { pingIntervalMs: options.pingIntervalMs } : {}),
+    });
+  }
+
+  /** Starts Janus connecting (in the background) and the listeners. */
+  async start(): Promise<AddressInfo[]> {
+    this.backend.start();
+    this.proxy.start();
+    this.addresses = await this.http.listen(this.config.http.listen);
+    return this.addresses;
+  }
+
+  /** Closes listeners and sessions (destroying our Janus objects), then the Janus connection. */
+  async stop(): Promise<void> {
+    await this.http.close();
+    await this.proxy.stop();
+    await this.backend.stop();
+    this.tokens.close();
+    this.#log.info('proxy stopped');
+  }
+}

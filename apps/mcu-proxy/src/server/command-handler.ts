@@ -1,0 +1,383 @@
+import { randomUUID } from 'node:crypto';
+import {
+  JanusTimeoutError,
+  NoSuchPublisherError,
+  type IceCandidate,
+  type Jsep,
+  type PublisherSettings,
+  type PublisherStreamType,
+  type StreamSelection,
+} from '@talk-signaling/janus';
+import type { ProxyClientMessage } from '@talk-signaling/protocol';
+import type { Logger } from '@talk-signaling/runtime';
+import type { ProxyConfig } from '../config/proxy-config';
+import type { JanusBackend } from '../janus/janus-backend';
+import type { ProxySession } from '../session/proxy-session';
+import { TokenError, type TokenClaims } from '../tokens/token-verifier';
+import { commandResponse, errorMessage, eventMessage, knownError, payloadResponse } from './messages';
+import type { ProxyClient, ProxyClients, PublisherClient, SubscriberClient } from './proxy-clients';
+import type { ProxyMetrics } from './proxy-metrics';
+
+type Command = Extract<ProxyClientMessage, { type: 'command' }>['command'];
+type Payload = Extract<ProxyClientMessage, { type: 'payload' }>['payload'];
+
+/** Proxy ↔ proxy remote streams (see `remote/`). */
+export interface RemoteStreams {
+  /** Creates a subscriber fed by a remote publisher on the proxy at `remoteUrl`. */
+  createSubscriber(session: ProxySession, request: { publisherId: string; streamType: PublisherStreamType; remoteUrl: string }): Promise<SubscriberClient>;
+  publishRemote(client: PublisherClient, session: ProxySession, hostname: string, port: number, rtcpPort: number): Promise<void>;
+  unpublishRemote(client: PublisherClient, session: ProxySession, hostname: string, port: number, rtcpPort: number): Promise<void>;
+  publisherStreams(client: PublisherClient): unknown[];
+  /** A session with remote publications went away: stop publishing to it. */
+  sessionClosed(session: ProxySession): Promise<void>;
+}
+
+export interface CommandHandlerOptions {
+  config: ProxyConfig;
+  backend: JanusBackend;
+  clients: ProxyClients;
+  metrics: ProxyMetrics;
+  log: Logger;
+  isShutdownScheduled: () => boolean;
+  verifyToken: (token: string) => Promise<TokenClaims>;
+  remote?: RemoteStreams;
+}
+
+const STREAM_TYPES: readonly string[] = ['video', 'screen'];
+const PAYLOAD_TYPES: readonly string[] = ['offer', 'answer', 'candidate', 'endOfCandidates', 'requestoffer', 'sendoffer', 'selectStream'];
+
+/**
+ * Commands (`create-*`, `delete-*`, remote streams) and payloads of one session. Each client it
+ * creates is registered with its session and closed in Janus when the session goes.
+ */
+export class CommandHandler {
+  readonly #o: CommandHandlerOptions;
+  readonly #log: Logger;
+
+  constructor(options: CommandHandlerOptions) {
+    this.#o = options;
+    this.#log = options.log;
+  }
+
+  async command(session: ProxySession, id: string | undefined, cmd: Command): Promise<void> {
+    this.#o.metrics.commandMessagesTotal.inc({ type: cmd.type });
+    switch (cmd.type) {
+      case 'create-publisher':
+        return this.#createPublisher(session, id, cmd);
+      case 'create-subscriber':
+        return this.#createSubscriber(session, id, cmd);
+      case 'delete-publisher':
+      case 'delete-subscriber': {
+        const kind = cmd.type === 'delete-publisher' ? 'publisher' : 'subscriber';
+        const client = this.#o.clients.get(cmd.clientId ?? '');
+        if (!client || client.kind !== kind || client.session !== session) {
+          session.send(knownError(id, 'unknown_client'));
+          return;
+        }
+        session.send(commandResponse(id, { id: client.id }));
+        await this.close(client);
+        return;
+      }
+      case 'publish-remote':
+      case 'unpublish-remote': {
+        const client = this.#o.clients.get(cmd.clientId ?? '');
+        const remote = this.#o.remote;
+        if (!client || client.kind !== 'publisher' || !remote) {
+          session.send(knownError(id, 'unknown_client'));
+          return;
+        }
+        const hostname = cmd.hostname ?? '';
+        const port = cmd.port ?? 0;
+        const rtcpPort = cmd.rtcpPort ?? 0;
+        if (cmd.type === 'publish-remote') await remote.publishRemote(client, session, hostname, port, rtcpPort);
+        else await remote.unpublishRemote(client, session, hostname, port, rtcpPort);
+        session.send(commandResponse(id, { id: client.id }));
+        return;
+      }
+      case 'get-publisher-streams': {
+        const client = this.#o.clients.get(cmd.clientId ?? '');
+        if (!client || client.kind !== 'publisher' || !this.#o.remote) {
+          session.send(knownError(id, 'unknown_client'));
+          return;
+        }
+        session.send(commandResponse(id, { id: client.id, streams: this.#o.remote.publisherStreams(client) }));
+        return;
+      }
+      default:
+        session.send(knownError(id, 'unsupported_command'));
+    }
+  }
+
+  async payload(session: ProxySession, id: string | undefined, payload: Payload): Promise<void> {
+    const client = this.#o.clients.get(payload.clientId);
+    if (!client || client.session !== session) {
+      session.send(knownError(id, 'unknown_client'));
+      return;
+    }
+    this.#o.metrics.payloadMessagesTotal.inc({ type: payload.type });
+    if (!PAYLOAD_TYPES.includes(payload.type)) {
+      session.send(knownError(id, 'unsupported_payload'));
+      return;
+    }
+    if (payload.type === 'endOfCandidates') {
+      // Confirmed, not passed to Janus (upstream).
+      session.send(payloadResponse(id, payload.type, client.id, null));
+      return;
+    }
+    const run = async (): Promise<void> => {
+      try {
+        const result = await this.#applyPayload(client, payload);
+        session.send(payloadResponse(id, payload.type, client.id, result));
+      } catch (err) {
+        this.#log.info({ err: (err as Error).message, client: client.id, type: payload.type }, 'payload failed');
+        session.send(errorMessage(id, 'internal_error', (err as Error).message));
+      }
+    };
+    // One payload at a time per client: the offer is configured before its candidates arrive.
+    const next = client.queue.then(run);
+    client.queue = next;
+    await next;
+  }
+
+  /** Closes a client in Janus and forgets it. */
+  async close(client: ProxyClient): Promise<void> {
+    this.drop(client);
+    if (client.kind === 'publisher') await client.publisher.close();
+    else {
+      await client.subscriber.close();
+      await client.remote?.close();
+    }
+  }
+
+  /** Forgets a client (its Janus object is already gone or going). */
+  drop(client: ProxyClient): void {
+    if (!this.#o.clients.delete(client)) return;
+    if (client.kind === 'publisher') this.#o.metrics.publishers.dec({ type: client.streamType });
+    else this.#o.metrics.subscribers.dec({ type: client.streamType });
+  }
+
+  async #createPublisher(session: ProxySession, id: string | undefined, cmd: Command): Promise<void> {
+    if (this.#o.isShutdownScheduled()) {
+      session.send(knownError(id, 'shutdown_scheduled'));
+      return;
+    }
+    const streamType = cmd.streamType ?? '';
+    if (!STREAM_TYPES.includes(streamType)) {
+      session.send(errorMessage(id, 'internal_error', `unsupported stream type ${streamType}`));
+      return;
+    }
+    const janus = this.#o.backend.session;
+    const registry = this.#o.backend.registry;
+    if (!janus || !registry) {
+      session.send(errorMessage(id, 'internal_error', 'not connected to janus'));
+      return;
+    }
+    const type = streamType as PublisherStreamType;
+    const requested = cmd.publisherSettings ?? { bitrate: cmd.bitrate, mediatypes: cmd.mediatypes };
+    const max = type === 'screen' ? this.#o.config.mcu.maxscreenbitrate : this.#o.config.mcu.maxstreambitrate;
+    const bitrate = requested.bitrate && requested.bitrate > 0 ? Math.min(requested.bitrate, max) : max;
+    const clientId = randomUUID();
+    const settings: PublisherSettings = { publisherId: clientId, streamType: type, bitrate, timeoutMs: this.#timeoutMs };
+    const ps = cmd.publisherSettings;
+    if (ps?.audiocodec) settings.audioCodec = ps.audiocodec;
+    if (ps?.videocodec) settings.videoCodec = ps.videocodec;
+    if (ps?.vp9_profile) settings.vp9Profile = ps.vp9_profile;
+    if (ps?.h264_profile) settings.h264Profile = ps.h264_profile;
+    let publisher;
+    try {
+      publisher = await registry.createPublisher(janus, settings);
+    } catch (err) {
+      this.#log.warn({ err: (err as Error).message, streamType }, 'could not create publisher');
+      session.send(isTimeout(err) ? knownError(id, 'timeout_publisher') : errorMessage(id, 'internal_error', (err as Error).message));
+      return;
+    }
+    if (session.closed) {
+      // The session went while Janus worked: nobody can own this publisher.
+      await publisher.close();
+      return;
+    }
+    const client: PublisherClient = { kind: 'publisher', id: clientId, session, streamType: type, bitrate, publisher, queue: Promise.resolve() };
+    this.#o.clients.add(client);
+    this.#o.metrics.publishers.inc({ type });
+    this.#o.metrics.publishersTotal.inc({ type });
+    publisher.on('candidate', (candidate) => session.send(candidateMessage(clientId, candidate)));
+    publisher.on('candidatesCompleted', () => session.send(eventMessage({ type: 'ice-completed', clientId })));
+    publisher.once('close', () => {
+      if (this.#o.clients.get(clientId) !== client) return;
+      this.drop(client);
+      session.send(eventMessage({ type: 'publisher-closed', clientId }));
+    });
+    this.#log.info({ session: session.id, client: clientId, streamType, room: publisher.roomId }, 'publisher created');
+    session.send(commandResponse(id, { id: clientId, bitrate }));
+  }
+
+  async #createSubscriber(session: ProxySession, id: string | undefined, cmd: Command): Promise<void> {
+    const streamType = cmd.streamType ?? '';
+    const publisherId = cmd.publisherId ?? '';
+    if (!STREAM_TYPES.includes(streamType)) {
+      session.send(errorMessage(id, 'internal_error', `unsupported stream type ${streamType}`));
+      return;
+    }
+    const type = streamType as PublisherStreamType;
+    let client: SubscriberClient;
+    if (cmd.remoteUrl) {
+      const remote = this.#o.remote;
+      if (!remote) {
+        session.send(knownError(id, 'unsupported_subscriber'));
+        return;
+      }
+      let claims: TokenClaims;
+      try {
+        claims = await this.#o.verifyToken(cmd.remoteToken ?? '');
+      } catch (err) {
+        if (err instanceof TokenError) {
+          session.send(knownError(id, err.code));
+          return;
+        }
+        throw err;
+      }
+      if (claims.sub !== publisherId) {
+        session.send(knownError(id, 'auth_failed'));
+        return;
+      }
+      try {
+        client = await remote.createSubscriber(session, { publisherId, streamType: type, remoteUrl: cmd.remoteUrl });
+      } catch (err) {
+        this.#log.warn({ err: (err as Error).message, publisherId, remoteUrl: cmd.remoteUrl }, 'could not create remote subscriber');
+        session.send(isTimeout(err) ? knownError(id, 'timeout_subscriber') : errorMessage(id, 'internal_error', (err as Error).message));
+        return;
+      }
+    } else {
+      const janus = this.#o.backend.session;
+      const registry = this.#o.backend.registry;
+      if (!janus || !registry) {
+        session.send(errorMessage(id, 'internal_error', 'not connected to janus'));
+        return;
+      }
+      let subscriber;
+      try {
+        subscriber = await registry.createSubscriber(janus, {
+          owner: session.id,
+          publisherId,
+          streamType: type,
+          publisherTimeoutMs: this.#timeoutMs,
+          timeoutMs: this.#timeoutMs,
+          joinTimeoutMs: this.#timeoutMs,
+        });
+      } catch (err) {
+        this.#log.info({ err: (err as Error).message, publisherId, streamType }, 'could not create subscriber');
+        session.send(isTimeout(err) ? knownError(id, 'timeout_subscriber') : errorMessage(id, 'internal_error', (err as Error).message));
+        return;
+      }
+      const bitrate = registry.getPublisher(publisherId, type)?.bitrate ?? 0;
+      client = { kind: 'subscriber', id: randomUUID(), session, streamType: type, bitrate, subscriber, queue: Promise.resolve() };
+    }
+    const subscriber = client.subscriber;
+    if (session.closed) {
+      await subscriber.close();
+      await client.remote?.close();
+      return;
+    }
+    const clientId = client.id;
+    this.#o.clients.add(client);
+    this.#o.metrics.subscribers.inc({ type });
+    this.#o.metrics.subscribersTotal.inc({ type });
+    subscriber.on('offer', (offer) => session.send(payloadResponse(undefined, 'offer', clientId, { offer })));
+    subscriber.on('candidate', (candidate) => session.send(candidateMessage(clientId, candidate)));
+    subscriber.on('candidatesCompleted', () => session.send(eventMessage({ type: 'ice-completed', clientId })));
+    subscriber.on('sid', (sid) => session.send(eventMessage({ type: 'subscriber-sid-updated', clientId, sid })));
+    subscriber.once('close', () => {
+      if (this.#o.clients.get(clientId) !== client) return;
+      this.drop(client);
+      void client.remote?.close();
+      session.send(eventMessage({ type: 'subscriber-closed', clientId }));
+    });
+    this.#log.info({ session: session.id, client: clientId, publisherId, streamType, remote: cmd.remoteUrl }, 'subscriber created');
+    session.send(commandResponse(id, { id: clientId, sid: subscriber.sid }));
+  }
+
+  /** Runs one payload against Janus; returns the response payload (jsep or null). */
+  async #applyPayload(client: ProxyClient, payload: Payload): Promise<Record<string, unknown> | null> {
+    const body = payload.payload ?? {};
+    const sid = payload.sid ?? '';
+    if (client.kind === 'publisher') {
+      const publisher = client.publisher;
+      switch (payload.type) {
+        case 'offer':
+          return { ...(await publisher.offer(toJsep(body, 'offer'))) };
+        case 'candidate':
+          if (sid !== '' && sid !== publisher.sid) throw new Error(`candidate message sid (${sid}) does not match publisher sid (${publisher.sid})`);
+          await publisher.trickle(toCandidate(body));
+          return null;
+        default:
+          // Upstream answers other types for publishers with an error as well.
+          throw new Error(`unsupported message type: ${payload.type}`);
+      }
+    }
+    const subscriber = client.subscriber;
+    switch (payload.type) {
+      case 'requestoffer':
+      case 'sendoffer':
+        // The request's own payload is not forwarded by the proxy (selection via selectStream).
+        return { ...(await subscriber.requestOffer(undefined, sid)) };
+      case 'answer':
+        if (sid !== '' && sid !== subscriber.sid) throw new Error(`answer message sid (${sid}) does not match subscriber sid (${subscriber.sid})`);
+        await subscriber.start(toJsep(body, 'answer'));
+        return null;
+      case 'candidate':
+        if (sid !== '' && sid !== subscriber.sid) throw new Error(`candidate message sid (${sid}) does not match subscriber sid (${subscriber.sid})`);
+        await subscriber.trickle(toCandidate(body));
+        return null;
+      case 'selectStream':
+        await subscriber.selectStream(toSelection(body));
+        return null;
+      default:
+        throw new Error(`unsupported message type: ${payload.type}`);
+    }
+  }
+
+  get #timeoutMs(): number {
+    return this.#o.config.mcu.timeout * 1000;
+  }
+}
+
+function candidateMessage(clientId: string, candidate: IceCandidate): object {
+  return payloadResponse(undefined, 'candidate', clientId, { candidate });
+}
+
+function isTimeout(err: unknown): boolean {
+  return err instanceof NoSuchPublisherError || err instanceof JanusTimeoutError;
+}
+
+function toJsep(body: Record<string, unknown>, type: 'offer' | 'answer'): Jsep {
+  const sdp = body['sdp'];
+  if (typeof sdp !== 'string' || sdp === '') throw new Error(`no sdp found in ${type}`);
+  return { type, sdp };
+}
+
+function toCandidate(body: Record<string, unknown>): IceCandidate {
+  const candidate = body['candidate'];
+  if (typeof candidate !== 'object' || candidate === null || typeof (candidate as { candidate?: unknown }).candidate !== 'string') {
+    throw new Error('invalid candidate');
+  }
+  return candidate as IceCandidate;
+}
+
+/** `selectStream` fields: `substream`/`temporal` numbers, `audio`/`video` booleans (upstream). */
+function toSelection(body: Record<string, unknown>): StreamSelection {
+  const selection: StreamSelection = {};
+  for (const key of ['substream', 'temporal'] as const) {
+    const value = body[key];
+    if (value === undefined) continue;
+    if (typeof value !== 'number') throw new Error(`${key} must be a number`);
+    selection[key] = value;
+  }
+  for (const key of ['audio', 'video'] as const) {
+    const value = body[key];
+    if (value === undefined) continue;
+    if (typeof value !== 'boolean') throw new Error(`${key} must be a boolean`);
+    selection[key] = value;
+  }
+  return selection;
+}
+

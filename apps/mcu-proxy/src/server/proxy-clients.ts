@@ -1,0 +1,78 @@
+import type { VideoRoomPublisher, VideoRoomSubscriber, PublisherStreamType } from '@talk-signaling/janus';
+import type { ProxySession } from '../session/proxy-session';
+
+interface ClientBase {
+  /** Proxy client id (UUID) the signaling server addresses it by. */
+  readonly id: string;
+  readonly session: ProxySession;
+  readonly streamType: PublisherStreamType;
+  /** Max bitrate (bit/s): the room bitrate of the publisher (subscribers: their publisher's). */
+  readonly bitrate: number;
+  /** Serialises payloads of this client (offer before its candidates). */
+  queue: Promise<void>;
+}
+
+export interface PublisherClient extends ClientBase {
+  readonly kind: 'publisher';
+  readonly publisher: VideoRoomPublisher;
+}
+
+export interface SubscriberClient extends ClientBase {
+  readonly kind: 'subscriber';
+  readonly subscriber: VideoRoomSubscriber;
+  /** Set for a subscriber of a remote stream (fed by another proxy). */
+  readonly remote?: { close(): Promise<void> };
+}
+
+/** A publisher or subscriber created through the proxy protocol. */
+export type ProxyClient = PublisherClient | SubscriberClient;
+
+/**
+ * All clients of the proxy by id. Removing the last one fires `onEmpty` (the graceful shutdown
+ * waits for it).
+ */
+export class ProxyClients {
+  readonly #clients = new Map<string, ProxyClient>();
+  #onEmpty: (() => void) | undefined;
+
+  get size(): number {
+    return this.#clients.size;
+  }
+
+  get(id: string): ProxyClient | undefined {
+    return this.#clients.get(id);
+  }
+
+  add(client: ProxyClient): void {
+    this.#clients.set(client.id, client);
+    client.session.clients.set(client.id, client);
+  }
+
+  /** Forgets `client`; true when it was known (so gauges are decremented once). */
+  delete(client: ProxyClient): boolean {
+    if (this.#clients.get(client.id) !== client) return false;
+    this.#clients.delete(client.id);
+    client.session.clients.delete(client.id);
+    if (this.#clients.size === 0) this.#onEmpty?.();
+    return true;
+  }
+
+  values(): IterableIterator<ProxyClient> {
+    return this.#clients.values();
+  }
+
+  onEmpty(callback: () => void): void {
+    this.#onEmpty = callback;
+  }
+
+  /** Σ max bitrate of publishers (incoming) and subscribers (outgoing), in bit/s. */
+  bandwidth(): { incoming: number; outgoing: number } {
+    let incoming = 0;
+    let outgoing = 0;
+    for (const c of this.#clients.values()) {
+      if (c.kind === 'publisher') incoming += c.bitrate;
+      else outgoing += c.bitrate;
+    }
+    return { incoming, outgoing };
+  }
+}
