@@ -113,8 +113,12 @@ export function parseProxyConfig(text: string, env: NodeJS.ProcessEnv = process.
   const parsed: Record<string, Record<string, unknown>> = {};
   for (const [name, schema] of Object.entries(SECTIONS)) parsed[name] = read(name, schema);
   const { tokens, keyFormats } = readTokens(ini, env);
-  if (parsed['mcu']?.['url'] === '') issues.push('[mcu] url: required (the Janus WebSocket URL, e.g. ws://localhost:8188/)');
-  if (parsed['app']?.['token_id'] && !parsed['app']['token_key']) issues.push('[app] token_key: required when token_id is set');
+  const raw = (section: string, key: string): string => {
+    const found = getIniString(ini, section, key);
+    return found.found ? found.value : '';
+  };
+  if (raw('mcu', 'url') === '') issues.push('[mcu] url: required (the Janus WebSocket URL, e.g. ws://localhost:8188/)');
+  if (raw('app', 'token_id') !== '' && raw('app', 'token_key') === '') issues.push('[app] token_key: required when token_id is set');
   if (issues.length > 0) throw new ConfigError(issues);
   const app = parsed['app'] as ProxyConfig['app'];
   const backendSkip = getIniString(ini, 'backend', 'skipverify');
