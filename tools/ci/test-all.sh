@@ -7,7 +7,10 @@ cd "$(dirname "$0")/../.."
 export NX_DAEMON=false NX_NO_CLOUD=true NX_TUI=false FORCE_COLOR=0
 
 # Debian packages the tests start for real (nats-server, etcd, janus, chromium) or use (protoc, ip).
-PACKAGES=(nats-server etcd-server janus protobuf-compiler iproute2 chromium)
+# The deployment tests (tools/deploy-test) build and run images (podman, buildah, runc; a base
+# image from debootstrap) and scrape the server with prometheus.
+PACKAGES=(nats-server etcd-server janus protobuf-compiler iproute2 chromium
+  podman buildah runc debootstrap uidmap fuse-overlayfs prometheus)
 missing=()
 for pkg in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")

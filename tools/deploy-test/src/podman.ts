@@ -1,0 +1,126 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+
+/** Repository root (this file is tools/deploy-test/src/podman.ts). */
+export const REPO_ROOT = path.resolve(__dirname, '../../..');
+const PODMAN_SH = path.join(REPO_ROOT, 'tools/deploy-test/podman.sh');
+const BASE_IMAGE_SH = path.join(REPO_ROOT, 'tools/deploy-test/make-base-image.sh');
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command to its end (bounded by timeoutMs), never throws for a non-zero exit. */
+export function run(file: string, args: string[], opts: { timeoutMs: number; cwd?: string }): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      file,
+      args,
+      { cwd: opts.cwd ?? REPO_ROOT, timeout: opts.timeoutMs, killSignal: 'SIGKILL', maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        if (error && typeof error.code !== 'number') {
+          reject(new Error(`${file} ${args.join(' ')}: ${error.message}\n${stderr.slice(-4000)}`));
+          return;
+        }
+        resolve({ code: typeof error?.code === 'number' ? error.code : 0, stdout, stderr });
+      },
+    );
+  });
+}
+
+/** podman with the tests' containers.conf and storage in .cache/deploy (see podman.sh). */
+export function podman(args: string[], timeoutMs = 60_000): Promise<RunResult> {
+  return run(PODMAN_SH, args, { timeoutMs });
+}
+
+/** Like podman(), but a non-zero exit is an error carrying podman's output. */
+export async function podmanOk(args: string[], timeoutMs = 60_000): Promise<string> {
+  const result = await podman(args, timeoutMs);
+  if (result.code !== 0) {
+    throw new Error(`podman ${args.join(' ')} exited ${result.code}\n${(result.stderr + result.stdout).slice(-4000)}`);
+  }
+  return result.stdout;
+}
+
+/**
+ * The local Node 20 / Debian bookworm base image (debootstrap + the host's node), built once
+ * and then taken from the cache. The first build downloads Debian packages from the apt mirror.
+ */
+export async function ensureBaseImage(): Promise<string> {
+  const result = await run(BASE_IMAGE_SH, [], { timeoutMs: 8 * 60_000 });
+  if (result.code !== 0) throw new Error(`make-base-image.sh exited ${result.code}\n${result.stderr.slice(-4000)}`);
+  return result.stdout.trim().split('\n').pop()!;
+}
+
+/** Apps with an image under deploy/<app>/. */
+export type DeployApp = 'signaling' | 'bench-client';
+
+/**
+ * Builds deploy/<app>/Dockerfile the way CI does: the app is staged on the host
+ * (deploy/stage-app.mjs; the bundle comes from the Nx build this project depends on) and
+ * copied in with APP_FROM=staged, on the local base image. Docker format, so the
+ * HEALTHCHECK is kept (OCI image configs have no health check). Cached layers are reused.
+ */
+export async function buildAppImage(app: DeployApp, baseImage: string): Promise<string> {
+  const staged = await run(process.execPath, ['deploy/stage-app.mjs', `apps/${app}`], { timeoutMs: 60_000 });
+  if (staged.code !== 0) throw new Error(`stage-app.mjs apps/${app} exited ${staged.code}\n${staged.stderr}`);
+  const image = `localhost/talk-${app}:test`;
+  await podmanOk(
+    [
+      'build',
+      '--format=docker',
+      `--file=deploy/${app}/Dockerfile`,
+      `--ignorefile=deploy/${app}/Dockerfile.dockerignore`,
+      `--build-arg=NODE_IMAGE=${baseImage}`,
+      '--build-arg=APP_FROM=staged',
+      `--tag=${image}`,
+      '.',
+    ],
+    5 * 60_000,
+  );
+  // Superseded layers of earlier runs would pile up in .cache/deploy otherwise.
+  await podman(['image', 'prune', '--force'], 60_000);
+  return image;
+}
+
+export interface Container {
+  name: string;
+  /** stdout + stderr so far. */
+  logs(): Promise<string>;
+  /** `podman stop` (SIGTERM, SIGKILL after timeoutS); resolves with the exit code. */
+  stop(timeoutS?: number): Promise<number>;
+  /** Removes the container (forced); idempotent. */
+  remove(): Promise<void>;
+}
+
+export interface RunOptions {
+  /** host path -> container path, mounted read-only. */
+  mounts?: Record<string, string>;
+  env?: Record<string, string>;
+  args?: string[];
+}
+
+/** Starts a detached container on the host network (tests bind 127.0.0.1 only). */
+export async function startContainer(image: string, opts: RunOptions = {}): Promise<Container> {
+  const name = `talk-test-${randomBytes(4).toString('hex')}`;
+  const mounts = Object.entries(opts.mounts ?? {}).flatMap(([host, inner]) => ['--volume', `${host}:${inner}:ro`]);
+  const env = Object.entries(opts.env ?? {}).flatMap(([key, value]) => ['--env', `${key}=${value}`]);
+  await podmanOk(['run', '--detach', '--name', name, '--network=host', ...mounts, ...env, image, ...(opts.args ?? [])]);
+  return {
+    name,
+    async logs() {
+      const result = await podman(['logs', name]);
+      return result.stdout + result.stderr;
+    },
+    async stop(timeoutS = 15) {
+      await podmanOk(['stop', `--time=${timeoutS}`, name], (timeoutS + 30) * 1000);
+      return Number((await podmanOk(['inspect', '--format={{.State.ExitCode}}', name])).trim());
+    },
+    async remove() {
+      await podman(['rm', '--force', '--ignore', name]);
+    },
+  };
+}
