@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort, waitFor } from '@talk-signaling/testing';
 import { startContainer, type Container } from './podman';
+import { signalingServerConf } from './server-conf';
 
 export interface SignalingContainer {
   container: Container;
@@ -29,30 +30,8 @@ export async function startSignalingContainer(
   const port = await freePort();
   const dir = mkdtempSync(path.join(tmpdir(), 'deploy-test-'));
   const conf = path.join(dir, 'server.conf');
-  writeFileSync(
-    conf,
-    [
-      '[http]',
-      `listen = 127.0.0.1:${port}`,
-      '[sessions]',
-      'hashkey = deploy-test-hash-key-32-characters',
-      'blockkey = 0123456789abcdef',
-      '[clients]',
-      'internalsecret = deploy-test-internal-secret',
-      '[nats]',
-      'url = nats://loopback',
-      '[backend]',
-      'backends = nc1',
-      '[nc1]',
-      `url = ${backend.url}`,
-      `secret = ${backend.secret}`,
-      '[stats]',
-      'allowed_ips = 127.0.0.1',
-      extraConfig,
-    ].join('\n'),
-    // Readable by the image's uid 1000.
-    { mode: 0o644 },
-  );
+  // Readable by the image's uid 1000.
+  writeFileSync(conf, signalingServerConf(port, backend, extraConfig), { mode: 0o644 });
   const baseUrl = `http://127.0.0.1:${port}/`;
   const container = await startContainer(image, {
     mounts: { [conf]: '/etc/signaling/server.conf' },
