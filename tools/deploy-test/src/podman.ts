@@ -56,7 +56,7 @@ export async function ensureBaseImage(): Promise<string> {
 }
 
 /** Apps with an image under deploy/<app>/. */
-export type DeployApp = 'signaling' | 'bench-client';
+export type DeployApp = 'signaling' | 'bench-client' | 'mcu-proxy';
 
 /**
  * Builds deploy/<app>/Dockerfile the way CI does: the app is staged on the host

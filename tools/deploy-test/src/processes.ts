@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort, waitFor } from '@talk-signaling/testing';
 import { REPO_ROOT } from './podman';
+import { mcuProxyConf } from './proxy-conf';
 import { signalingServerConf } from './server-conf';
 
 /** A host process of a test with its output tail and its own temp folder. */
@@ -91,6 +92,24 @@ export function startSignalingProcess(backend: { url: string; secret: string }, 
       const conf = path.join(dir, 'server.conf');
       writeFileSync(conf, signalingServerConf(port, backend, extraConfig));
       return [path.join(REPO_ROOT, 'dist/apps/signaling/main.js'), '--config', conf];
+    },
+    async (baseUrl) => (await statusOf(`${baseUrl}ready`)) === 200,
+  );
+}
+
+/**
+ * The built mcu-proxy bundle (dist/apps/mcu-proxy/main.js) on a free loopback port in front of
+ * `janusUrl`, with static tokens (token id -> public key file); ready when /ready answers 200
+ * (Janus connected).
+ */
+export function startMcuProxyProcess(janusUrl: string, tokenFiles: Record<string, string>): Promise<HostProcess> {
+  return startHostProcess(
+    'mcu-proxy',
+    process.execPath,
+    (dir, port) => {
+      const conf = path.join(dir, 'proxy.conf');
+      writeFileSync(conf, mcuProxyConf(port, janusUrl, tokenFiles));
+      return [path.join(REPO_ROOT, 'dist/apps/mcu-proxy/main.js'), '--config', conf];
     },
     async (baseUrl) => (await statusOf(`${baseUrl}ready`)) === 200,
   );

@@ -1,21 +1,32 @@
-// Prometheus (Debian's binary) scrapes a running signaling server; the metric names and values
+// Prometheus (Debian's binary) scrapes a running signaling server and a running mcu-proxy (in
+// front of a real Janus); the metric names and values
 // are read back through Prometheus' HTTP API, so the exposition format, the content type and
 // the [stats] access rule are checked by the real consumer, not by a parser of our own.
-import { TestClient, waitFor } from '@talk-signaling/testing';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { startJanus, TestClient, waitFor, type ManagedProcess } from '@talk-signaling/testing';
 import { startFakeNextcloud, type FakeNextcloud } from '@talk-signaling/fake-nextcloud';
-import { startSignalingProcess, type HostProcess } from './processes';
+import { startMcuProxyProcess, startSignalingProcess, type HostProcess } from './processes';
+import { makeProxyTokenKey } from './proxy-conf';
 import { startPrometheus, type PrometheusServer } from './prometheus';
 
-describe('Prometheus scrapes the signaling server', () => {
+describe('Prometheus scrapes the signaling server and the mcu-proxy', () => {
   let nextcloud: FakeNextcloud;
   let signaling: HostProcess;
+  let janus: ManagedProcess;
+  let keyDir: string;
+  let proxy: HostProcess;
   let prometheus: PrometheusServer;
   let client: TestClient;
 
   beforeAll(async () => {
     nextcloud = await startFakeNextcloud({ secret: 'deploy-test-backend-secret', open: true });
     signaling = await startSignalingProcess({ url: nextcloud.url, secret: nextcloud.secret });
-    prometheus = await startPrometheus({ signaling: [`127.0.0.1:${signaling.port}`] });
+    janus = await startJanus();
+    keyDir = mkdtempSync(path.join(tmpdir(), 'deploy-test-keys-'));
+    proxy = await startMcuProxyProcess(janus.url, { server1: makeProxyTokenKey(keyDir, 'server1').publicKeyFile });
+    prometheus = await startPrometheus({ signaling: [`127.0.0.1:${signaling.port}`], 'mcu-proxy': [`127.0.0.1:${proxy.port}`] });
     // One user session in one room, so the per-backend and per-room series have samples.
     client = await TestClient.connect(`ws://127.0.0.1:${signaling.port}/spreed`);
     await client.next('welcome');
@@ -27,18 +38,24 @@ describe('Prometheus scrapes the signaling server', () => {
     client?.close();
     await prometheus?.stop();
     await signaling?.stop();
+    await proxy?.stop();
+    await janus?.stop();
+    if (keyDir) rmSync(keyDir, { recursive: true, force: true });
     await nextcloud?.close();
   });
 
-  it('finds the target up', async () => {
+  it('finds both targets up', async () => {
     const up = await waitFor(
       async () => {
-        const [sample] = await prometheus.query('up{job="signaling"}');
-        return sample?.value[1] === '1' ? sample : undefined;
+        const samples = await prometheus.query('up == 1');
+        return samples.length === 2 ? samples : undefined;
       },
-      { timeout: 20_000, name: 'up{job="signaling"} == 1' },
+      { timeout: 20_000, name: 'up == 1 for both jobs' },
     );
-    expect(up.metric).toMatchObject({ job: 'signaling', instance: `127.0.0.1:${signaling.port}` });
+    expect(up.map((sample) => sample.metric).sort((a, b) => a['job']!.localeCompare(b['job']!))).toEqual([
+      expect.objectContaining({ job: 'mcu-proxy', instance: `127.0.0.1:${proxy.port}` }),
+      expect.objectContaining({ job: 'signaling', instance: `127.0.0.1:${signaling.port}` }),
+    ]);
   });
 
   it('lists the server, hub, room and process metrics by name', async () => {
@@ -61,6 +78,20 @@ describe('Prometheus scrapes the signaling server', () => {
       { timeout: 20_000, name: `Prometheus to hold ${expected.join(', ')}` },
     );
     expect(names).toEqual(expect.arrayContaining(expected));
+  });
+
+  it('lists the proxy metrics and the proxy process metrics', async () => {
+    const proxyNames = await waitFor(
+      async () => {
+        const result = await prometheus.query('count by (__name__) ({job="mcu-proxy", __name__=~"signaling_proxy_.*"})');
+        const names = result.map((sample) => sample.metric['__name__']!);
+        return names.includes('signaling_proxy_sessions') ? names : undefined;
+      },
+      { timeout: 20_000, name: 'signaling_proxy_* series of job mcu-proxy' },
+    );
+    expect(proxyNames.every((name) => name.startsWith('signaling_proxy_'))).toBe(true);
+    const [cpu] = await prometheus.query('process_cpu_seconds_total{job="mcu-proxy"}');
+    expect(Number(cpu?.value[1])).toBeGreaterThan(0);
   });
 
   it('holds the values with their labels', async () => {
