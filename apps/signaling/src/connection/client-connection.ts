@@ -10,6 +10,13 @@ export interface ConnectionInfo {
   userAgent: string;
 }
 
+/** Liveness timing (upstream: ping every 54 s, 60 s pong wait; fact sheet section 0). */
+export interface Heartbeat {
+  pingIntervalMs: number;
+  /** Read deadline: how long a connection may send nothing (no pong, no frame). */
+  pongWaitMs: number;
+}
+
 export interface ConnectionHandler {
   /** One text frame, as received. Called in order; never for binary frames. */
   onText(conn: ClientConnection, text: string): void;
@@ -42,19 +49,24 @@ export class ClientConnection {
   readonly #onSlow: () => void;
   /** Set once we stop writing (close started by us or by the peer). Checked on every send. */
   #closing = false;
-  /** A pong (or any frame) arrived since the last ping. */
-  #alive = true;
+  /** A frame arrived since the read deadline was last armed (checked lazily when it fires). */
+  #readSinceArmed = false;
+  /** Pings every ping period, from the first one on accept (upstream's per-client ticker). */
+  #pingTimer: NodeJS.Timeout | undefined;
+  /** The read deadline: fires a pong wait after the last pong (or accept) unless frames came. */
+  #deadline: NodeJS.Timeout | undefined;
   /**
    * The TCP socket under `ws`, when text frames may be written to it directly (see
    * {@link writeFrame}); undefined means every frame goes through `ws.send`.
    */
   readonly #socket: Socket | undefined;
+  readonly #heartbeat: Heartbeat;
 
   constructor(
     ws: WebSocket,
     info: ConnectionInfo,
     handler: ConnectionHandler,
-    opts: { log: Logger; maxBufferedBytes: number; onSlowConsumer: () => void },
+    opts: { log: Logger; maxBufferedBytes: number; onSlowConsumer: () => void; heartbeat: Heartbeat },
   ) {
     this.#ws = ws;
     this.info = info;
@@ -62,20 +74,22 @@ export class ClientConnection {
     this.#maxBufferedBytes = opts.maxBufferedBytes;
     this.#onSlow = opts.onSlowConsumer;
     this.#socket = rawSocketOf(ws);
+    this.#heartbeat = opts.heartbeat;
     ws.on('message', (data: RawData, isBinary: boolean) => {
-      this.#alive = true;
+      this.#readSinceArmed = true;
       if (isBinary) {
         handler.onBinary(this);
         return;
       }
       handler.onText(this, rawToString(data));
     });
-    ws.on('pong', () => {
-      this.#alive = true;
-    });
+    // Pongs are rare (one per ping period): they move the deadline exactly, as upstream's do.
+    ws.on('pong', () => this.#deadline?.refresh());
     ws.on('error', (err) => this.log.debug({ err: err.message }, 'websocket error'));
     ws.once('close', (code: number) => {
       this.#closing = true;
+      clearInterval(this.#pingTimer);
+      clearTimeout(this.#deadline);
       handler.onClose(this, code);
     });
   }
@@ -130,19 +144,39 @@ export class ClientConnection {
   }
 
   /**
-   * Heartbeat step, called by the hub every ping period: a connection that answered nothing
-   * since the previous ping is dropped; otherwise it gets a ping carrying the send time.
+   * Starts liveness checks as upstream does per connection: a ping now and every ping period
+   * (payload: send time in ns, for RTT), and a read deadline of one pong wait that starts now
+   * and moves with every pong. A connection with nothing read (no pong, no frame) for a whole
+   * pong wait is dropped. Each connection has its own timers, so a fresh connection always has
+   * the full pong wait to answer its first ping.
    */
-  heartbeat(): void {
+  startHeartbeat(): void {
+    if (this.#closing || this.#pingTimer !== undefined) return;
+    const { pingIntervalMs, pongWaitMs } = this.#heartbeat;
+    this.#ping();
+    this.#pingTimer = setInterval(() => this.#ping(), pingIntervalMs);
+    this.#pingTimer.unref();
+    this.#deadline = setTimeout(() => this.#deadlinePassed(), pongWaitMs);
+    this.#deadline.unref();
+  }
+
+  #ping(): void {
     if (this.#closing) return;
-    if (!this.#alive) {
-      this.log.info('no pong within the ping period, dropping connection');
-      this.#closing = true;
-      this.#ws.terminate();
+    this.#ws.ping(String(Date.now() * 1e6));
+  }
+
+  /** Frames only set a flag (no timer work per frame); the deadline re-arms if one came. */
+  #deadlinePassed(): void {
+    if (this.#closing) return;
+    if (this.#readSinceArmed) {
+      this.#readSinceArmed = false;
+      this.#deadline!.refresh();
       return;
     }
-    this.#alive = false;
-    this.#ws.ping(String(Date.now() * 1e6));
+    this.log.info('nothing read within the pong wait, dropping connection');
+    this.#closing = true;
+    clearInterval(this.#pingTimer);
+    this.#ws.terminate();
   }
 
   /** A peer that never completes the closing handshake must not keep the socket open. */

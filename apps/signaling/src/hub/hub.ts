@@ -26,14 +26,17 @@ export interface HubTimeouts {
   helloMs: number;
   /** A detached session can be resumed for this long. */
   resumeWindowMs: number;
-  /** Server ping period; a connection silent for a whole period is dropped. */
+  /** Server ping period (per connection, first ping on accept). */
   pingIntervalMs: number;
+  /** Read deadline per connection, moved by every pong: silent this long means dropped. */
+  pongWaitMs: number;
 }
 
 export const DEFAULT_HUB_TIMEOUTS: HubTimeouts = {
   helloMs: 2_000,
   resumeWindowMs: 30_000,
   pingIntervalMs: 54_000, // 60 s pong wait x 9/10, as upstream
+  pongWaitMs: 60_000,
 };
 
 /** The text of the `internal_error` a client gets when handling its message failed (details are logged). */
@@ -107,17 +110,12 @@ export class Hub {
   readonly #handlers = new Map<string, SessionMessageHandler>();
   readonly #listeners: SessionListener[] = [];
   #interceptor: SessionMessageInterceptor | undefined;
-  readonly #heartbeat: NodeJS.Timeout;
   readonly #nodeId = randomBytes(4).toString('hex');
   #nextSid = 1;
   #welcome: { features: readonly string[]; frame: string } | undefined;
 
   constructor(deps: HubDeps) {
     this.#deps = deps;
-    this.#heartbeat = setInterval(() => {
-      for (const conn of this.#peers.keys()) conn.heartbeat();
-    }, deps.timeouts.pingIntervalMs);
-    this.#heartbeat.unref();
   }
 
   /** Routes authenticated messages of `type` to `handler`. */
@@ -149,12 +147,13 @@ export class Hub {
       log: this.#deps.log,
       maxBufferedBytes: this.#deps.maxBufferedBytes,
       onSlowConsumer: () => this.#deps.metrics.slowClientsTotal.inc(),
+      heartbeat: this.#deps.timeouts,
     });
     const peer: Peer = { conn, session: undefined, helloTimer: undefined, helloPending: false };
     this.#peers.set(conn, peer);
     conn.sendText(this.#welcomeFrame());
     this.#armHelloTimer(peer);
-    conn.heartbeat();
+    conn.startHeartbeat();
   }
 
   /** Closes a session for good (bye, expiry, kicks); tells its socket why when it has one. */
@@ -197,7 +196,6 @@ export class Hub {
 
   /** Graceful shutdown: every socket gets 1001 Going Away; sessions end. */
   shutdown(): void {
-    clearInterval(this.#heartbeat);
     for (const session of [...this.#deps.sessions.all()]) this.closeSession(session, 'shutdown');
     for (const conn of [...this.#peers.keys()]) conn.close(CloseCode.GoingAway, 'server shutting down');
   }

@@ -12,6 +12,12 @@ import type { CloseReason, Hub, SessionListener } from './hub';
 /** Anonymous sessions must be in a room this soon after hello or after leaving one (upstream). */
 export const ANONYMOUS_JOIN_TIMEOUT_MS = 10_000;
 
+/**
+ * Room requests of one session waiting for their turn; more are answered `too_many_requests`
+ * (each holds a Nextcloud request's worth of client data while it waits).
+ */
+export const MAX_QUEUED_ROOM_REQUESTS = 16;
+
 /** How a participants update starts inside its frame (frames are ours, so the layout is fixed). */
 const PARTICIPANTS_UPDATE = '"target":"participants","type":"update"';
 
@@ -30,8 +36,12 @@ export interface RoomHandlerDeps {
 export class RoomHandler implements SessionListener {
   readonly #deps: RoomHandlerDeps;
   readonly #joinTimers = new Map<ClientSession, NodeJS.Timeout>();
-  /** Latest join request per session; an older one finishing late must not win. */
-  readonly #joinSeq = new Map<ClientSession, number>();
+  /**
+   * Room requests of a session run one after the other (upstream handles a client's messages
+   * in order), so a second join sent before Nextcloud answered the first gets its answer after
+   * the first one's. Only sessions with requests in flight have an entry.
+   */
+  readonly #queues = new Map<ClientSession, { tail: Promise<void>; length: number }>();
   /** Told when a session leaves its room (MCU objects are released). */
   leftRoom: ((session: ClientSession) => void) | undefined;
   /** Federated rooms (section 9); set when the server supports federation. */
@@ -40,7 +50,7 @@ export class RoomHandler implements SessionListener {
   constructor(deps: RoomHandlerDeps) {
     this.#deps = deps;
     deps.hub.addListener(this);
-    deps.hub.handle('room', (session, message) => void this.#onRoom(session, message as RoomClientMessage));
+    deps.hub.handle('room', (session, message) => this.#enqueue(session, message as RoomClientMessage));
   }
 
   sessionCreated(session: ClientSession): void {
@@ -60,7 +70,7 @@ export class RoomHandler implements SessionListener {
 
   sessionClosed(session: ClientSession, reason: CloseReason): void {
     this.#clearJoinTimer(session);
-    this.#joinSeq.delete(session);
+    this.#queues.delete(session);
     // A session kicked for reconnecting is replaced by its successor: Nextcloud must not see a leave.
     this.leaveRoom(session, reason !== 'room_session_reconnected');
   }
@@ -87,10 +97,35 @@ export class RoomHandler implements SessionListener {
     }
   }
 
+  /** Runs `message` now when nothing is in flight for the session, else after the others. */
+  #enqueue(session: ClientSession, message: RoomClientMessage): void {
+    let queue = this.#queues.get(session);
+    if (queue === undefined) {
+      queue = { tail: Promise.resolve(), length: 0 };
+      this.#queues.set(session, queue);
+    }
+    if (queue.length >= MAX_QUEUED_ROOM_REQUESTS) {
+      session.send(JSON.stringify(withId(message.id, { type: 'error', error: signalingError('too_many_requests').toPayload() })));
+      return;
+    }
+    const q = queue;
+    const run = async (): Promise<void> => {
+      try {
+        await this.#onRoom(session, message);
+      } catch (err) {
+        // One failed request gets one error; the queue and the session go on.
+        session.log.error({ err }, 'room request failed');
+        if (!session.closed) session.send(JSON.stringify(withId(message.id, { type: 'error', error: signalingError('internal_error').toPayload() })));
+      } finally {
+        if (--q.length === 0 && this.#queues.get(session) === q) this.#queues.delete(session);
+      }
+    };
+    q.tail = q.length++ === 0 ? run() : q.tail.then(run);
+  }
+
   async #onRoom(session: ClientSession, message: RoomClientMessage): Promise<void> {
+    if (session.closed) return;
     const { roomid, sessionid } = message.room;
-    const seq = (this.#joinSeq.get(session) ?? 0) + 1;
-    this.#joinSeq.set(session, seq);
     if (this.federation?.room(session, message)) return;
     if (roomid === '') {
       if (!session.room) return;
@@ -110,7 +145,7 @@ export class RoomHandler implements SessionListener {
     }
     try {
       const answer = await this.#validate(session, roomid, sessionid);
-      if (session.closed || this.#joinSeq.get(session) !== seq) return;
+      if (session.closed) return;
       this.#join(session, message.id, roomid, sessionid, answer);
     } catch (err) {
       if (session.closed) return;
