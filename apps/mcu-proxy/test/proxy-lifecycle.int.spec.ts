@@ -1,4 +1,4 @@
-/* eslint-disable @typescript-eslint/no-explicit-any -- protocol messages are free-form JSON in tests */
+ 
 import { startJanus, waitFor, type ManagedProcess } from '@talk-signaling/testing';
 import { JanusInspector } from './janus-inspector';
 import { startTestProxy, type TestProxy } from './proxy-harness';

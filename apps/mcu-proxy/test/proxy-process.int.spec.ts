@@ -1,4 +1,4 @@
-/* eslint-disable @typescript-eslint/no-explicit-any -- protocol messages are free-form JSON in tests */
+ 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
