@@ -1,6 +1,6 @@
 import { TestClient, waitFor } from '@talk-signaling/testing';
 import { silentLogger } from '@talk-signaling/runtime';
-import { DialoutRegistry } from '../src/hub/dialout-registry';
+import { DialoutRegistry } from '../src/internal/dialout-registry';
 import { INTERNAL_SECRET, startTestSetup, type TestSetup } from './test-server';
 
 jest.setTimeout(20_000);

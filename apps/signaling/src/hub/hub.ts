@@ -17,7 +17,7 @@ import type { Throttler } from '../throttle/throttler';
 import type { FeatureSet } from './feature-set';
 import type { HelloAuthenticator } from './hello-authenticator';
 import type { HubMetrics } from './hub-metrics';
-import { byeFrame, errorFrame, helloFrame, welcomeFrame } from './server-frames';
+import { byeFrame, errorFrame, helloFrame, welcomeFrame } from '../delivery/server-frames';
 import type { SessionRegistry } from './session-registry';
 
 /** Timing knobs; the defaults are upstream's constants (fact sheet section 0). */

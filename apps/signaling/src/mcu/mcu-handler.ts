@@ -12,7 +12,7 @@ import {
 import type { Logger } from '@talk-signaling/runtime';
 import type { FeatureSet } from '../hub/feature-set';
 import type { Hub, SessionListener } from '../hub/hub';
-import { withId } from '../hub/room-handler';
+import { withId } from '../room/room-handler';
 import type { SessionRegistry } from '../hub/session-registry';
 import type { ClientSession } from '../session/client-session';
 import { VirtualSession } from '../session/virtual-session';

@@ -1,5 +1,5 @@
 import type { Logger } from '@talk-signaling/runtime';
-import type { Router } from '../hub/router';
+import type { Router } from '../delivery/router';
 import { Room } from './room';
 import type { RoomMetrics } from './room-metrics';
 

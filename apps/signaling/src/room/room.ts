@@ -1,7 +1,7 @@
 import { roomSubject, type BusSubscription } from '@talk-signaling/nats-bus';
 import type { Logger } from '@talk-signaling/runtime';
-import { asyncMessage, type AsyncServerMessage, type ServerMessageObject } from '../hub/async-message';
-import type { Router } from '../hub/router';
+import { asyncMessage, type AsyncServerMessage, type ServerMessageObject } from '../delivery/async-message';
+import type { Router } from '../delivery/router';
 import type { ClientSession, SessionRoom } from '../session/client-session';
 import type { RoomMetrics } from './room-metrics';
 import { TransientData, transientChangeMessage, transientInitialMessage } from './transient-data';

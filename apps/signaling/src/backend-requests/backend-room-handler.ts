@@ -6,10 +6,10 @@ import type { ParticipantEntry, Room } from '../room/room';
 import type { RoomRegistry } from '../room/room-registry';
 import type { RoomSessionIndex } from '../room/room-session-index';
 import type { ClientSession } from '../session/client-session';
-import type { ServerMessageObject } from './async-message';
-import type { Hub } from './hub';
-import type { RoomHandler } from './room-handler';
-import type { Router } from './router';
+import type { ServerMessageObject } from '../delivery/async-message';
+import type { Hub } from '../hub/hub';
+import type { RoomHandler } from '../room/room-handler';
+import type { Router } from '../delivery/router';
 
 /** Starts a phone call through an internal client (2.3.10); provided by the dialout registry. */
 export type DialoutStarter = (

@@ -1,9 +1,9 @@
 import { NOT_ALLOWED_MESSAGES, Permission, SignalingError, signalingError, type TransientClientMessage } from '@talk-signaling/protocol';
-import type { Room } from '../room/room';
-import { ttlFromNanoseconds } from '../room/transient-data';
+import type { Room } from './room';
+import { ttlFromNanoseconds } from './transient-data';
 import type { ClientSession } from '../session/client-session';
-import type { Hub } from './hub';
-import { errorFrame } from './server-frames';
+import type { Hub } from '../hub/hub';
+import { errorFrame } from '../delivery/server-frames';
 
 /**
  * Client `transient` requests (fact sheet 1.11, upstream `Hub.processTransientMsg`): set and

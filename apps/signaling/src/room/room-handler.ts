@@ -3,11 +3,11 @@ import { askNextcloud } from '../backend/ask-nextcloud';
 import { federatedActor } from '../federation/federated-actor';
 import type { BackendClient } from '../backend/backend-client';
 import type { RoomFederationHook } from '../federation/federation-handler';
-import type { Room } from '../room/room';
-import type { RoomRegistry } from '../room/room-registry';
-import type { RoomSessionIndex } from '../room/room-session-index';
+import type { Room } from './room';
+import type { RoomRegistry } from './room-registry';
+import type { RoomSessionIndex } from './room-session-index';
 import type { ClientSession, Frame } from '../session/client-session';
-import type { CloseReason, Hub, SessionListener } from './hub';
+import type { CloseReason, Hub, SessionListener } from '../hub/hub';
 
 /** Anonymous sessions must be in a room this soon after hello or after leaving one (upstream). */
 export const ANONYMOUS_JOIN_TIMEOUT_MS = 10_000;

@@ -15,7 +15,7 @@ import {
 import type { Logger } from '@talk-signaling/runtime';
 import { normaliseBaseUrl, type Backend } from '../backend/backend';
 import type { ClientSession } from '../session/client-session';
-import type { Hub, SessionListener } from './hub';
+import type { Hub, SessionListener } from '../hub/hub';
 
 /** How long the internal client has to answer a dialout request (upstream `startDialout`: 10 s). */
 export const DIALOUT_START_TIMEOUT_MS = 10_000;

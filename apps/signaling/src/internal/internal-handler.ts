@@ -20,11 +20,11 @@ import type { RoomRegistry } from '../room/room-registry';
 import type { RoomSessionIndex } from '../room/room-session-index';
 import type { ClientSession } from '../session/client-session';
 import { VirtualSession, virtualSessionKey } from '../session/virtual-session';
-import { asyncMessage, type AsyncServerMessage } from './async-message';
+import { asyncMessage, type AsyncServerMessage } from '../delivery/async-message';
 import type { DialoutRegistry } from './dialout-registry';
-import type { CloseReason, Hub, SessionListener } from './hub';
-import { withId } from './room-handler';
-import type { Router } from './router';
+import type { CloseReason, Hub, SessionListener } from '../hub/hub';
+import { withId } from '../room/room-handler';
+import type { Router } from '../delivery/router';
 
 /** A `cleared`/`rejected` call status stays visible this long (upstream `removeCallStatusTTL`). */
 export const REMOVE_CALL_STATUS_TTL_MS = 5_000;

@@ -8,10 +8,10 @@ import {
 import type { McuHandler } from '../mcu/mcu-handler';
 import type { ClientSession } from '../session/client-session';
 import { VirtualSession } from '../session/virtual-session';
-import type { Hub } from './hub';
-import { withId } from './room-handler';
-import type { Router } from './router';
-import type { SessionRegistry } from './session-registry';
+import type { Hub } from '../hub/hub';
+import { withId } from '../room/room-handler';
+import type { Router } from '../delivery/router';
+import type { SessionRegistry } from '../hub/session-registry';
 
 /**
  * Client-to-client `message` and `control` (1.8, 1.10): routed to one session, all sessions of
