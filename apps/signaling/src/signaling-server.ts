@@ -177,11 +177,13 @@ export class SignalingServer {
       hub: this.hub,
       rooms: this.rooms,
       roomSessions: this.roomSessions,
+      router,
       backendClient: this.#backendClient,
       anonymousJoinTimeoutMs: opts.anonymousJoinTimeoutMs ?? ANONYMOUS_JOIN_TIMEOUT_MS,
     });
     this.federation = new FederationHandler({
       hub: this.hub,
+      router,
       settings: config.federation,
       leaveLocalRoom: (session) => roomHandler.leaveRoom(session, true),
       log: opts.log.child({ component: 'federation' }),
@@ -190,7 +192,7 @@ export class SignalingServer {
     roomHandler.federation = this.federation;
     this.hub.intercept((session, message) => this.federation.intercept(session, message));
     this.features.add(ServerFeature.Federation);
-    this.dialouts = new DialoutRegistry({ hub: this.hub, log: opts.log.child({ component: 'dialout' }) });
+    this.dialouts = new DialoutRegistry({ hub: this.hub, router, log: opts.log.child({ component: 'dialout' }) });
     this.internal = new InternalHandler({
       hub: this.hub,
       rooms: this.rooms,
@@ -212,7 +214,7 @@ export class SignalingServer {
       intervalMs: opts.roomPingIntervalMs,
     });
     this.#roomPing.start();
-    new TransientHandler(this.hub);
+    new TransientHandler({ hub: this.hub, router });
     this.features.add(ServerFeature.TransientData);
     this.http = new SignalingHttpServer({
       serverHeader: SERVER_PRODUCT,
@@ -259,6 +261,7 @@ export class SignalingServer {
       const mcu = new McuHandler({
         sfu: this.sfu,
         hub: this.hub,
+        router,
         sessions: this.sessions,
         features: this.features,
         metrics: mcuMetrics,

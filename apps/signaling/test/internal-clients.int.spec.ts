@@ -367,7 +367,7 @@ describe('internal clients, virtual sessions and dialout', () => {
     });
 
     it('times out after the configured wait and fails at once when the client goes', async () => {
-      const registry = new DialoutRegistry({ hub: setup.server.hub, log: silentLogger(), timeoutMs: 150 });
+      const registry = new DialoutRegistry({ hub: setup.server.hub, router: setup.server.router, log: silentLogger(), timeoutMs: 150 });
       const bridge = await internalClient(['start-dialout']);
       expect(await registry.start(backend(), '555', request, undefined)).toEqual({
         status: 504,

@@ -1,7 +1,10 @@
 /**
  * What travels on the bus (upstream's `AsyncMessage`, fact sheet 6.1). Only the variants this
- * node produces today are typed; they are plain JSON so the NATS bus can encode them as is.
+ * node produces are typed; they are plain JSON so the NATS bus can encode them as is. What
+ * arrives from the bus is checked by the Router before a handler sees it.
  */
+export type AsyncMessage = AsyncServerMessage | AsyncRoomRequest;
+
 export interface AsyncServerMessage {
   type: 'message';
   /** RFC 3339 send time; receivers drop room events older than their own join. */
@@ -11,9 +14,40 @@ export interface AsyncServerMessage {
   id?: string;
 }
 
+/** A backend room request for every node hosting the room (subject `backend.room.<enc>`). */
+export interface AsyncRoomRequest {
+  type: 'room';
+  sendtime: string;
+  room: RoomRequest;
+  id?: string;
+}
+
+/**
+ * Nextcloud's backend room request as the receiving node forwards it: `{type, <type>: {...}}`
+ * with Nextcloud session ids already translated to signaling ids, plus `received` (ns since
+ * the epoch) by which nodes ignore a request older than the last one of its type.
+ */
+export type RoomRequest = { type: string; received?: number } & Record<string, unknown>;
+
 /** A server message as an object (`{type, <type>: {...}}`). */
 export type ServerMessageObject = { type: string } & Record<string, unknown>;
 
 export function asyncMessage(message: ServerMessageObject): AsyncServerMessage {
   return { type: 'message', sendtime: new Date().toISOString(), message };
+}
+
+export function asyncRoomRequest(room: RoomRequest): AsyncRoomRequest {
+  return { type: 'room', sendtime: new Date().toISOString(), room };
+}
+
+/** A bus message that can be delivered to sessions: `message` type with a message object. */
+export function isServerMessage(m: object): m is AsyncServerMessage {
+  const message = (m as { type?: unknown; message?: unknown }).message;
+  return (m as { type?: unknown }).type === 'message' && typeof message === 'object' && message !== null && typeof (message as { type?: unknown }).type === 'string';
+}
+
+/** A bus message carrying a backend room request. */
+export function isRoomRequest(m: object): m is AsyncRoomRequest {
+  const room = (m as { room?: unknown }).room;
+  return (m as { type?: unknown }).type === 'room' && typeof room === 'object' && room !== null && !Array.isArray(room) && typeof (room as { type?: unknown }).type === 'string';
 }

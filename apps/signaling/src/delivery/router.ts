@@ -1,15 +1,27 @@
 import { InCallFlag } from '@talk-signaling/protocol';
-import { sessionSubject, userSubject, roomSubject, type Bus, type BusSubscription } from '@talk-signaling/nats-bus';
-import type { ClientSession } from '../session/client-session';
-import { asyncMessage, type AsyncServerMessage, type ServerMessageObject } from './async-message';
+import { backendRoomSubject, sessionSubject, userSubject, roomSubject, type Bus, type BusSubscription } from '@talk-signaling/nats-bus';
+import type { ClientSession, Frame } from '../session/client-session';
+import {
+  asyncMessage,
+  asyncRoomRequest,
+  isRoomRequest,
+  isServerMessage,
+  type AsyncRoomRequest,
+  type AsyncServerMessage,
+  type RoomRequest,
+  type ServerMessageObject,
+} from './async-message';
 import { FrameCache } from './frame-cache';
 
 const CHAT_REFRESH_TYPE = 'chat';
 
 /**
- * Every delivery goes through here: to one session, to all sessions of a user, or to a room.
- * Targets are addressed by bus subject only; a session is subscribed to its own subject (and
- * its user's) on the node that holds it, so the same code serves one node and a cluster.
+ * The only way from a feature to a session. Targets are addressed by bus subject: a session
+ * is subscribed to its own subject (and its user's) on the node that holds it, a room to its
+ * room and backend-room subjects on every node hosting it, so the same code serves one node
+ * and a cluster. Features never touch the bus or a socket themselves.
+ *
+ * What comes from the bus is checked here once per message, before any handler sees it.
  */
 export class Router {
   readonly #bus: Bus;
@@ -21,10 +33,6 @@ export class Router {
     this.#bus = bus;
   }
 
-  get bus(): Bus {
-    return this.#bus;
-  }
-
   /** Called after a message was handed to a session (e.g. to close it after a disinvite). */
   onDelivered(listener: (session: ClientSession, message: ServerMessageObject) => void): void {
     this.#delivered.push(listener);
@@ -34,9 +42,17 @@ export class Router {
   attachSession(session: ClientSession): void {
     // A session's own subject has one receiver: its frame is encoded for it alone, uncached.
     const subject = sessionSubject(session.publicId);
-    const subs = [this.#bus.subscribe(subject, (m) => this.deliver(session, m as AsyncServerMessage, true))];
+    const subs = [
+      this.#bus.subscribe(subject, (m) => {
+        if (isServerMessage(m)) this.deliver(session, m, true);
+      }),
+    ];
     if (session.userId) {
-      subs.push(this.#bus.subscribe(userSubject(session.userId, session.backend.id), (m) => this.deliver(session, m as AsyncServerMessage)));
+      subs.push(
+        this.#bus.subscribe(userSubject(session.userId, session.backend.id), (m) => {
+          if (isServerMessage(m)) this.deliver(session, m);
+        }),
+      );
     }
     this.#subscriptions.set(session, { subject, subs });
   }
@@ -44,6 +60,30 @@ export class Router {
   detachSession(session: ClientSession): void {
     for (const sub of this.#subscriptions.get(session)?.subs ?? []) sub.unsubscribe();
     this.#subscriptions.delete(session);
+  }
+
+  /**
+   * A session of this node that is not a client of its own (a virtual session): `handler`
+   * gets what other nodes address to it.
+   */
+  subscribeSession(publicId: string, handler: (message: AsyncServerMessage) => void): BusSubscription {
+    return this.#bus.subscribe(sessionSubject(publicId), (m) => {
+      if (isServerMessage(m)) handler(m);
+    });
+  }
+
+  /** A room hosted on this node: `handler` fans out what is published to the room. */
+  subscribeRoom(roomId: string, backendId: string, handler: (message: AsyncServerMessage) => void): BusSubscription {
+    return this.#bus.subscribe(roomSubject(roomId, backendId), (m) => {
+      if (isServerMessage(m)) handler(m);
+    });
+  }
+
+  /** A room hosted on this node: `handler` applies Nextcloud's requests for it (fact sheet 6.1). */
+  subscribeBackendRoom(roomId: string, backendId: string, handler: (message: AsyncRoomRequest) => void): BusSubscription {
+    return this.#bus.subscribe(backendRoomSubject(roomId, backendId), (m) => {
+      if (isRoomRequest(m)) handler(m);
+    });
   }
 
   toSession(publicId: string, message: ServerMessageObject): void {
@@ -68,6 +108,24 @@ export class Router {
     this.#bus.publish(roomSubject(roomId, backendId), asyncMessage(message));
   }
 
+  /** A backend room request, for every node that hosts the room (this one included). */
+  toBackendRoom(roomId: string, backendId: string, request: RoomRequest): void {
+    this.#bus.publish(backendRoomSubject(roomId, backendId), asyncRoomRequest(request));
+  }
+
+  /**
+   * The answer to a request of a session on this node (a frame from `server-frames`), in
+   * order with everything else that session receives; not through the bus.
+   */
+  send(session: ClientSession, frame: Frame): void {
+    session.send(frame);
+  }
+
+  /** One message for one session of this node, serialised for it alone; not through the bus. */
+  toLocal(session: ClientSession, message: ServerMessageObject): void {
+    this.deliver(session, asyncMessage(message), true);
+  }
+
   /**
    * Hands one bus message to one local session: drops the sender's own `message`/`control`
    * echo, applies the receiver's display-name filter, and writes the shared frame.
@@ -75,7 +133,7 @@ export class Router {
    * cached for other receivers.
    */
   deliver(session: ClientSession, async: AsyncServerMessage, single = false): void {
-    if (async.type !== 'message' || session.closed) return;
+    if (session.closed) return;
     const message = async.message;
     if (message.type === 'message' || message.type === 'control') {
       const sender = (message[message.type] as { sender?: { sessionid?: string; type?: string } } | undefined)?.sender;

@@ -1,19 +1,26 @@
-import type { ErrorPayload } from '@talk-signaling/protocol';
+import type { ErrorPayload, SignalingError } from '@talk-signaling/protocol';
 import type { ClientSession } from '../session/client-session';
 
 /**
- * Serialisers for the server messages the hub sends itself. Key order follows upstream's
- * structs (`id`, `type`, payload) so captures compare line by line.
+ * The one place server frames are serialised. Key order follows upstream's structs (`id`,
+ * `type`, payload) so captures compare line by line. Frames that fan out to many receivers are
+ * not built here but by the frame cache, from the message object the Router carries.
  */
 
 export function welcomeFrame(version: string, features: readonly string[]): string {
   return JSON.stringify({ type: 'welcome', welcome: { version, features } });
 }
 
-export function errorFrame(id: string | undefined, error: ErrorPayload): string {
+/** `{id?, type, <type>: payload}`: the answer to a request (or an unsolicited message without id). */
+export function serverFrame(id: string | undefined, type: string, payload: unknown): string {
+  return JSON.stringify(id === undefined ? { type, [type]: payload } : { id, type, [type]: payload });
+}
+
+/** An error answer; `details` only when set (Go `omitempty`). */
+export function errorFrame(id: string | undefined, error: ErrorPayload | SignalingError): string {
   const payload: ErrorPayload = { code: error.code, message: error.message };
   if (error.details !== undefined) payload.details = error.details;
-  return JSON.stringify(id === undefined ? { type: 'error', error: payload } : { id, type: 'error', error: payload });
+  return serverFrame(id, 'error', payload);
 }
 
 /** Bye answer to a client `bye` (no `bye` object) or a server bye with a reason. */
@@ -38,5 +45,5 @@ export function helloFrame(
     userid: session.userId,
     server: { version: server.version, features: server.features },
   };
-  return JSON.stringify(id === undefined ? { type: 'hello', hello } : { id, type: 'hello', hello });
+  return serverFrame(id, 'hello', hello);
 }

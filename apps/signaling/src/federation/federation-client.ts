@@ -1,6 +1,8 @@
 import WebSocket from 'ws';
 import { parseJsonLimited, ServerFeature, signalingError, type ClientMessage, type ErrorPayload, type RoomClientMessage, type RoomFederationPayload } from '@talk-signaling/protocol';
 import { Backoff, type Logger } from '@talk-signaling/runtime';
+import type { Router } from '../delivery/router';
+import { errorFrame } from '../delivery/server-frames';
 import type { ClientSession } from '../session/client-session';
 import { translateIncoming, translateOutgoing, type FederationIds } from './translate';
 
@@ -29,6 +31,8 @@ export class FederationConnectError extends Error {
 export interface FederationClientOptions {
   /** The local session this client acts for. */
   session: ClientSession;
+  /** How frames of the remote server reach the local session. */
+  router: Router;
   /** The `room` request with `federation` (its `id` is echoed on the answer). */
   message: RoomClientMessage;
   /** `[federation] timeout` in ms: connection setup. */
@@ -300,7 +304,8 @@ export class FederationClient {
     }
     const info = translateIncoming(msg, this.#ids());
     if (msg['type'] === 'room' && this.#joinId !== undefined && msg['id'] === this.#joinId) this.#joinId = undefined;
-    this.session.send(JSON.stringify(msg));
+    // Relayed as received (ids translated): a frame of its own, not one of ours.
+    this.#opts.router.send(this.session, JSON.stringify(msg));
     const leaveDone = msg['type'] === 'room' && msg['room']?.['roomid'] === '';
     if (this.#closeOnLeave && (info.selfLeft || leaveDone)) this.close();
   }
@@ -368,14 +373,14 @@ export class FederationClient {
   }
 
   #event(event: Record<string, unknown>): void {
-    this.session.send(JSON.stringify({ type: 'event', event: { target: 'room', ...event } }));
+    this.#opts.router.toLocal(this.session, { type: 'event', event: { target: 'room', ...event } });
   }
 
   /** Fails the join: the client gets the error (with the join's id while unanswered), all ends. */
   #closeWithError(error: ErrorPayload): void {
     const id = this.#joinId;
     this.close();
-    this.session.send(JSON.stringify(id === undefined ? { type: 'error', error } : { id, type: 'error', error }));
+    this.#opts.router.send(this.session, errorFrame(id, error));
   }
 
   #send(message: ClientMessage): void {

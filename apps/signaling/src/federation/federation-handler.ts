@@ -1,5 +1,7 @@
 import { SignalingError, signalingError, type ClientMessage, type RoomClientMessage } from '@talk-signaling/protocol';
 import type { Logger } from '@talk-signaling/runtime';
+import type { Router } from '../delivery/router';
+import { errorFrame } from '../delivery/server-frames';
 import type { CloseReason, Hub, SessionListener } from '../hub/hub';
 import type { PingRoom, PingSession } from '../room/room-ping';
 import type { ClientSession } from '../session/client-session';
@@ -16,6 +18,7 @@ export interface FederationSettings {
 
 export interface FederationHandlerDeps {
   hub: Hub;
+  router: Router;
   settings: FederationSettings;
   /** Takes a session out of its local room (and tells its Nextcloud), as a local leave does. */
   leaveLocalRoom: (session: ClientSession) => void;
@@ -127,10 +130,7 @@ export class FederationHandler implements SessionListener, RoomFederationHook {
   async #join(session: ClientSession, message: RoomClientMessage): Promise<void> {
     const federation = message.room.federation!;
     const seq = this.#seq.get(session);
-    const reply = (error: SignalingError): void => {
-      const payload = error.toPayload();
-      session.send(JSON.stringify(message.id === undefined ? { type: 'error', error: payload } : { id: message.id, type: 'error', error: payload }));
-    };
+    const reply = (error: SignalingError): void => this.#deps.router.send(session, errorFrame(message.id, error));
     const refused = this.#checkAllowed(federation.signaling);
     if (refused !== undefined) {
       session.log.info({ signaling: federation.signaling }, 'federation target not in [federation] allowedhosts');
@@ -145,6 +145,7 @@ export class FederationHandler implements SessionListener, RoomFederationHook {
     }
     const client: FederationClient = new FederationClient({
       session,
+      router: this.#deps.router,
       message,
       timeoutMs: this.#deps.settings.timeout * 1000,
       skipVerify: this.#deps.settings.skipverify,

@@ -15,6 +15,8 @@ import {
 import type { Logger } from '@talk-signaling/runtime';
 import { normaliseBaseUrl, type Backend } from '../backend/backend';
 import type { ClientSession } from '../session/client-session';
+import type { Router } from '../delivery/router';
+import { serverFrame } from '../delivery/server-frames';
 import type { Hub, SessionListener } from '../hub/hub';
 
 /** How long the internal client has to answer a dialout request (upstream `startDialout`: 10 s). */
@@ -53,7 +55,10 @@ export class DialoutRegistry implements SessionListener {
   /** Round-robin start position over the candidate list. */
   #next = 0;
 
-  constructor(deps: { hub: Hub; log: Logger; timeoutMs?: number }) {
+  readonly #router: Router;
+
+  constructor(deps: { hub: Hub; router: Router; log: Logger; timeoutMs?: number }) {
+    this.#router = deps.router;
     this.#log = deps.log;
     this.#timeoutMs = deps.timeoutMs ?? DIALOUT_START_TIMEOUT_MS;
     deps.hub.addListener(this);
@@ -141,7 +146,7 @@ export class DialoutRegistry implements SessionListener {
           resolve(outcome(reply));
         },
       });
-      session.send(JSON.stringify({ id, type: 'internal', internal: { type: 'dialout', dialout: { roomid: roomId, backend: backendUrl, request: dialout } } }));
+      this.#router.send(session, serverFrame(id, 'internal', { type: 'dialout', dialout: { roomid: roomId, backend: backendUrl, request: dialout } }));
       this.#log.debug({ session: session.publicId, room: roomId, id }, 'dialout requested');
     });
   }

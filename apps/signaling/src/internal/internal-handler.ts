@@ -1,4 +1,4 @@
-import { sessionSubject, type BusSubscription } from '@talk-signaling/nats-bus';
+import type { BusSubscription } from '@talk-signaling/nats-bus';
 import {
   ALTERNATIVE_ERROR_MESSAGES,
   ClientFeature,
@@ -23,8 +23,8 @@ import { VirtualSession, virtualSessionKey } from '../session/virtual-session';
 import { asyncMessage, type AsyncServerMessage } from '../delivery/async-message';
 import type { DialoutRegistry } from './dialout-registry';
 import type { CloseReason, Hub, SessionListener } from '../hub/hub';
-import { withId } from '../room/room-handler';
 import type { Router } from '../delivery/router';
+import { errorFrame } from '../delivery/server-frames';
 
 /** A `cleared`/`rejected` call status stays visible this long (upstream `removeCallStatusTTL`). */
 export const REMOVE_CALL_STATUS_TTL_MS = 5_000;
@@ -164,7 +164,7 @@ export class InternalHandler implements SessionListener {
     const error = await this.#addAtNextcloud(virtual, room.id);
     if (error) {
       virtual.log.warn({ room: room.id, code: error.code, err: error.message }, 'could not add virtual session');
-      if (!owner.closed) owner.send(JSON.stringify(withId(id, { type: 'error', error: error.toPayload() })));
+      if (!owner.closed) this.#deps.router.send(owner, errorFrame(id, error));
       return;
     }
     if (owner.closed) {
@@ -183,7 +183,7 @@ export class InternalHandler implements SessionListener {
     let owned = this.#owned.get(owner);
     if (!owned) this.#owned.set(owner, (owned = new Set()));
     owned.add(virtual);
-    const subscription = this.#deps.router.bus.subscribe(sessionSubject(virtual.publicId), (m) => this.#onBusMessage(virtual, m as AsyncServerMessage));
+    const subscription = this.#deps.router.subscribeSession(virtual.publicId, (m) => this.#onBusMessage(virtual, m));
     this.#entries.set(virtual, { room: target, subscription });
     // Its own public id is its room session id: Nextcloud's participant lists name it so.
     this.#deps.roomSessions.set(virtual, virtual.publicId);
@@ -259,8 +259,7 @@ export class InternalHandler implements SessionListener {
     const fail = (message: string): void => {
       virtual.log.warn({ room: roomId, err: message }, 'could not remove virtual session at Nextcloud');
       if (!feedback || feedback.owner.closed) return;
-      const error = new SignalingError('remove_failed', message).toPayload();
-      feedback.owner.send(JSON.stringify(withId(feedback.id, { type: 'error', error })));
+      this.#deps.router.send(feedback.owner, errorFrame(feedback.id, new SignalingError('remove_failed', message)));
     };
     if (virtual.options) {
       const room: Record<string, unknown> = { version: '1.0', roomid: roomId, action: 'leave', userid: virtual.userId, sessionid: virtual.publicId };

@@ -12,7 +12,8 @@ import {
 import type { Logger } from '@talk-signaling/runtime';
 import type { FeatureSet } from '../hub/feature-set';
 import type { Hub, SessionListener } from '../hub/hub';
-import { withId } from '../room/room-handler';
+import type { Router } from '../delivery/router';
+import { errorFrame, serverFrame } from '../delivery/server-frames';
 import type { SessionRegistry } from '../hub/session-registry';
 import type { ClientSession } from '../session/client-session';
 import { VirtualSession } from '../session/virtual-session';
@@ -31,6 +32,7 @@ const MCU_FEATURES = [ServerFeature.Mcu, ServerFeature.Simulcast, ServerFeature.
 export interface McuHandlerDeps {
   sfu: Sfu;
   hub: Hub;
+  router: Router;
   sessions: SessionRegistry;
   features: FeatureSet;
   metrics: McuMetrics;
@@ -444,7 +446,7 @@ export class McuHandler implements SessionListener {
 
   #sendMcu(session: ClientSession, sender: Record<string, unknown>, data: Record<string, unknown>): void {
     if (data['sid'] === '') delete data['sid'];
-    session.send(JSON.stringify({ type: 'message', message: { sender, data } }));
+    this.#deps.router.send(session, serverFrame(undefined, 'message', { sender, data }));
   }
 
   #processingFailed(session: ClientSession, id: string | undefined, data: McuMessageData, err: unknown): void {
@@ -457,6 +459,6 @@ export class McuHandler implements SessionListener {
   }
 
   #sendError(session: ClientSession, id: string | undefined, error: SignalingError): void {
-    session.send(JSON.stringify(withId(id, { type: 'error', error: error.toPayload() })));
+    this.#deps.router.send(session, errorFrame(id, error));
   }
 }

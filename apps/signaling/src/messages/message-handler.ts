@@ -9,8 +9,8 @@ import type { McuHandler } from '../mcu/mcu-handler';
 import type { ClientSession } from '../session/client-session';
 import { VirtualSession } from '../session/virtual-session';
 import type { Hub } from '../hub/hub';
-import { withId } from '../room/room-handler';
 import type { Router } from '../delivery/router';
+import { errorFrame } from '../delivery/server-frames';
 import type { SessionRegistry } from '../hub/session-registry';
 
 /**
@@ -74,7 +74,7 @@ export class MessageHandler {
         return;
       }
       default:
-        sender.send(JSON.stringify(withId(id, { type: 'error', error: signalingError('invalid_format').toPayload() })));
+        this.#router.send(sender, errorFrame(id, signalingError('invalid_format')));
     }
   }
 }

@@ -7,6 +7,8 @@ import type { Room } from './room';
 import type { RoomRegistry } from './room-registry';
 import type { RoomSessionIndex } from './room-session-index';
 import type { ClientSession, Frame } from '../session/client-session';
+import { errorFrame, serverFrame } from '../delivery/server-frames';
+import type { Router } from '../delivery/router';
 import type { CloseReason, Hub, SessionListener } from '../hub/hub';
 
 /** Anonymous sessions must be in a room this soon after hello or after leaving one (upstream). */
@@ -25,6 +27,7 @@ export interface RoomHandlerDeps {
   hub: Hub;
   rooms: RoomRegistry;
   roomSessions: RoomSessionIndex;
+  router: Router;
   backendClient: BackendClient;
   anonymousJoinTimeoutMs: number;
 }
@@ -65,7 +68,7 @@ export class RoomHandler implements SessionListener {
     const room = session.room as Room | undefined;
     if (!room || room.lastUsers.length === 0) return;
     if (replayed.some((frame) => frame.includes(PARTICIPANTS_UPDATE))) return;
-    session.send(JSON.stringify(room.participantsUpdate()));
+    this.#deps.router.toLocal(session, room.participantsUpdate());
   }
 
   sessionClosed(session: ClientSession, reason: CloseReason): void {
@@ -130,7 +133,7 @@ export class RoomHandler implements SessionListener {
     if (roomid === '') {
       if (!session.room) return;
       this.leaveRoom(session, true);
-      session.send(JSON.stringify(withId(message.id, { type: 'room', room: { roomid: '' } })));
+      this.#deps.router.send(session, serverFrame(message.id, 'room', { roomid: '' }));
       this.#armJoinTimer(session);
       return;
     }
@@ -139,8 +142,7 @@ export class RoomHandler implements SessionListener {
       this.#deps.roomSessions.set(session, sessionid ?? session.publicId);
       const room: Record<string, unknown> = { roomid };
       if (current.properties !== undefined) room['properties'] = current.properties;
-      const error = signalingError('already_joined', { room }).toPayload();
-      session.send(JSON.stringify(withId(message.id, { type: 'error', error })));
+      this.#deps.router.send(session, errorFrame(message.id, signalingError('already_joined', { room })));
       return;
     }
     try {
@@ -150,7 +152,7 @@ export class RoomHandler implements SessionListener {
     } catch (err) {
       if (session.closed) return;
       const error = err instanceof SignalingError ? err : new SignalingError('internal_error', (err as Error).message);
-      session.send(JSON.stringify(withId(message.id, { type: 'error', error: error.toPayload() })));
+      this.#deps.router.send(session, errorFrame(message.id, error));
     }
   }
 
@@ -190,7 +192,7 @@ export class RoomHandler implements SessionListener {
     if (answer.permissions !== undefined) session.permissions = new Set(answer.permissions);
     const reply: Record<string, unknown> = { roomid };
     if (room.properties !== undefined) reply['properties'] = room.properties;
-    session.send(JSON.stringify(withId(id, { type: 'room', room: reply })));
+    this.#deps.router.send(session, serverFrame(id, 'room', reply));
     room.addSession(session);
   }
 
@@ -209,9 +211,4 @@ export class RoomHandler implements SessionListener {
     clearTimeout(this.#joinTimers.get(session));
     this.#joinTimers.delete(session);
   }
-}
-
-/** `{id?, ...message}` with `id` first, as upstream orders it. */
-export function withId<T extends object>(id: string | undefined, message: T): T | ({ id: string } & T) {
-  return id === undefined ? message : { id, ...message };
 }

@@ -1,4 +1,4 @@
-import { roomSubject, type BusSubscription } from '@talk-signaling/nats-bus';
+import type { BusSubscription } from '@talk-signaling/nats-bus';
 import type { Logger } from '@talk-signaling/runtime';
 import { asyncMessage, type AsyncServerMessage, type ServerMessageObject } from '../delivery/async-message';
 import type { Router } from '../delivery/router';
@@ -69,7 +69,7 @@ export class Room implements SessionRoom {
     this.properties = opts.properties;
     this.log = opts.log;
     this.#opts = opts;
-    this.#subscription = opts.router.bus.subscribe(roomSubject(opts.id, opts.backendId), (m) => this.#fanOut(m as AsyncServerMessage));
+    this.#subscription = opts.router.subscribeRoom(opts.id, opts.backendId, (m) => this.#fanOut(m));
   }
 
   get size(): number {

@@ -3,6 +3,7 @@ import type { Room } from './room';
 import { ttlFromNanoseconds } from './transient-data';
 import type { ClientSession } from '../session/client-session';
 import type { Hub } from '../hub/hub';
+import type { Router } from '../delivery/router';
 import { errorFrame } from '../delivery/server-frames';
 
 /**
@@ -15,31 +16,38 @@ import { errorFrame } from '../delivery/server-frames';
  * answered `invalid_format`.
  */
 export class TransientHandler {
-  constructor(hub: Hub) {
-    hub.handle('transient', (session, message) => this.#onTransient(session, message as TransientClientMessage));
+  readonly #router: Router;
+
+  constructor(deps: { hub: Hub; router: Router }) {
+    this.#router = deps.router;
+    deps.hub.handle('transient', (session, message) => this.#onTransient(session, message as TransientClientMessage));
   }
 
   #onTransient(session: ClientSession, message: TransientClientMessage): void {
     const room = session.room as Room | undefined;
     if (!room) {
-      reply(session, message, signalingError('not_in_room'));
+      this.#reply(session, message, signalingError('not_in_room'));
       return;
     }
     const { type, key, value, ttl } = message.transient;
     if (type !== 'set' && type !== 'remove') {
-      reply(session, message, signalingError('ignored'));
+      this.#reply(session, message, signalingError('ignored'));
       return;
     }
     if (!mayUpdateTransientData(session)) {
-      reply(session, message, new SignalingError('not_allowed', NOT_ALLOWED_MESSAGES.transientData));
+      this.#reply(session, message, new SignalingError('not_allowed', NOT_ALLOWED_MESSAGES.transientData));
       return;
     }
     if (!mayUpdateTransientKey(session, key!)) {
-      reply(session, message, new SignalingError('not_allowed', NOT_ALLOWED_ENTRY));
+      this.#reply(session, message, new SignalingError('not_allowed', NOT_ALLOWED_ENTRY));
       return;
     }
     if (type === 'set') room.transient.set(key!, value, ttlFromNanoseconds(ttl));
     else room.transient.remove(key!);
+  }
+
+  #reply(session: ClientSession, message: TransientClientMessage, error: SignalingError): void {
+    this.#router.send(session, errorFrame(message.id, error));
   }
 }
 
@@ -56,8 +64,4 @@ function mayUpdateTransientKey(session: ClientSession, key: string): boolean {
 /** Internal clients always may; others need `transient-data` (old-style sessions have it). */
 function mayUpdateTransientData(session: ClientSession): boolean {
   return session.clientType === 'internal' || session.hasPermission(Permission.TransientData);
-}
-
-function reply(session: ClientSession, message: TransientClientMessage, error: SignalingError): void {
-  session.send(errorFrame(message.id, error.toPayload()));
 }
