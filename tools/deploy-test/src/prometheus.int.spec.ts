@@ -1,7 +1,7 @@
-// Prometheus (Debian's binary) scrapes a running signaling server and a running mcu-proxy (in
-// front of a real Janus); the metric names and values
-// are read back through Prometheus' HTTP API, so the exposition format, the content type and
-// the [stats] access rule are checked by the real consumer, not by a parser of our own.
+// Prometheus (Debian's binary) scrapes a running signaling server (with a Janus MCU) and a
+// running mcu-proxy (in front of the same Janus); metric names and values are read back through
+// Prometheus' HTTP API, so the exposition format, the content type and the [stats] access rule
+// are checked by the real consumer. The Grafana dashboard's queries run against the same data.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -9,6 +9,7 @@ import { startJanus, TestClient, waitFor, type ManagedProcess } from '@talk-sign
 import { startFakeNextcloud, type FakeNextcloud } from '@talk-signaling/fake-nextcloud';
 import { startMcuProxyProcess, startSignalingProcess, type HostProcess } from './processes';
 import { makeProxyTokenKey } from './proxy-conf';
+import { allPanels, dashboardExprs, exposedFamilies, metricNamesOf, pendingMetrics, readDashboard, runnableExpr } from './grafana-dashboard';
 import { startPrometheus, type PrometheusServer } from './prometheus';
 
 describe('Prometheus scrapes the signaling server and the mcu-proxy', () => {
@@ -22,8 +23,8 @@ describe('Prometheus scrapes the signaling server and the mcu-proxy', () => {
 
   beforeAll(async () => {
     nextcloud = await startFakeNextcloud({ secret: 'deploy-test-backend-secret', open: true });
-    signaling = await startSignalingProcess({ url: nextcloud.url, secret: nextcloud.secret });
     janus = await startJanus();
+    signaling = await startSignalingProcess({ url: nextcloud.url, secret: nextcloud.secret }, `[mcu]\ntype = janus\nurl = ${janus.url}\n`);
     keyDir = mkdtempSync(path.join(tmpdir(), 'deploy-test-keys-'));
     proxy = await startMcuProxyProcess(janus.url, { server1: makeProxyTokenKey(keyDir, 'server1').publicKeyFile });
     prometheus = await startPrometheus({ signaling: [`127.0.0.1:${signaling.port}`], 'mcu-proxy': [`127.0.0.1:${proxy.port}`] });
@@ -107,5 +108,42 @@ describe('Prometheus scrapes the signaling server and the mcu-proxy', () => {
     ]);
     const [backends] = await prometheus.query('signaling_backend_current');
     expect(backends?.value[1]).toBe('1');
+  });
+
+  describe('Grafana dashboard (deploy/grafana/talk-signaling.json)', () => {
+    const dashboard = readDashboard();
+
+    it('has unique panel ids and takes every query from the data source variable', () => {
+      const panels = allPanels(dashboard);
+      expect(new Set(panels.map((panel) => panel.id)).size).toBe(panels.length);
+      expect(dashboard.templating.list.map((variable) => variable.name)).toEqual(['datasource', 'instance']);
+      for (const panel of panels.filter((p) => p.type !== 'row')) {
+        expect({ title: panel.title, uid: panel.datasource?.uid, queries: panel.targets?.length ?? 0 }).toEqual({ title: panel.title, uid: '${datasource}', queries: expect.any(Number) });
+        expect(panel.targets!.length).toBeGreaterThan(0);
+      }
+    });
+
+    it('runs every query in Prometheus', async () => {
+      const exprs = dashboardExprs(dashboard);
+      expect(exprs.length).toBeGreaterThan(20);
+      for (const expr of exprs) {
+        await expect(prometheus.query(runnableExpr(expr))).resolves.toEqual(expect.any(Array));
+      }
+    });
+
+    it('names only metrics the signaling server or the proxy expose, or that are listed as not exposed yet', async () => {
+      const exposed = new Set<string>();
+      for (const base of [signaling.baseUrl, proxy.baseUrl]) {
+        const res = await fetch(`${base}metrics`);
+        expect(res.status).toBe(200);
+        for (const family of exposedFamilies(await res.text())) exposed.add(family);
+      }
+      const pending = pendingMetrics();
+      const referenced = new Set(dashboardExprs(dashboard).flatMap(metricNamesOf));
+      const unknown = [...referenced].filter((name) => !exposed.has(name) && !pending.has(name));
+      expect(unknown).toEqual([]);
+      // The README's list stays about this dashboard.
+      expect([...pending.keys()].filter((name) => !referenced.has(name))).toEqual([]);
+    });
   });
 });
