@@ -108,7 +108,7 @@ export class RoomHandler implements SessionListener {
       this.#queues.set(session, queue);
     }
     if (queue.length >= MAX_QUEUED_ROOM_REQUESTS) {
-      session.send(JSON.stringify(withId(message.id, { type: 'error', error: signalingError('too_many_requests').toPayload() })));
+      this.#deps.router.send(session, errorFrame(message.id, signalingError('too_many_requests')));
       return;
     }
     const q = queue;
@@ -118,7 +118,7 @@ export class RoomHandler implements SessionListener {
       } catch (err) {
         // One failed request gets one error; the queue and the session go on.
         session.log.error({ err }, 'room request failed');
-        if (!session.closed) session.send(JSON.stringify(withId(message.id, { type: 'error', error: signalingError('internal_error').toPayload() })));
+        if (!session.closed) this.#deps.router.send(session, errorFrame(message.id, signalingError('internal_error')));
       } finally {
         if (--q.length === 0 && this.#queues.get(session) === q) this.#queues.delete(session);
       }
