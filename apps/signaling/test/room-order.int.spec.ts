@@ -1,5 +1,5 @@
 import { TestClient } from '@talk-signaling/testing';
-import { MAX_QUEUED_ROOM_REQUESTS } from '../src/hub/room-handler';
+import { MAX_QUEUED_ROOM_REQUESTS } from '../src/room/room-handler';
 import { startTestSetup, type TestSetup } from './test-server';
 
 jest.setTimeout(30_000);
