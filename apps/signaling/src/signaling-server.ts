@@ -13,6 +13,7 @@ import { sendJson } from './http/http-routes';
 import { SignalingHttpServer } from './http/signaling-http-server';
 import { FederationHandler } from './federation/federation-handler';
 import { JanusSfu } from './mcu/janus/janus-sfu';
+import { createProxySfu, type ProxySfuTuning } from './mcu/proxy/create-proxy-sfu';
 import { McuHandler } from './mcu/mcu-handler';
 import { createMcuMetrics } from './mcu/mcu-metrics';
 import type { Sfu } from './mcu/sfu';
@@ -67,6 +68,8 @@ export interface SignalingServerOptions {
     unshareScreenDelayMs?: number;
     /** Use this SFU instead of the one `[mcu]` describes (tests). */
     sfu?: Sfu;
+    /** `[mcu] type = proxy` timing (reconnect, pings, resume grace, DNS interval). */
+    proxy?: ProxySfuTuning;
   };
 }
 
@@ -245,9 +248,10 @@ export class SignalingServer {
     });
     for (const feature of [ServerFeature.IncallAll, ServerFeature.Switchto]) this.features.add(feature);
     this.backendRooms.dialout = (backend, roomId, request, header) => this.dialouts.start(backend, roomId, request, header);
-    if (opts.mcu?.sfu || (config.mcu.type === 'janus' && config.mcu.url[0])) {
+    if (opts.mcu?.sfu || (config.mcu.type === 'janus' && config.mcu.url[0]) || config.mcu.type === 'proxy') {
       const mcuMetrics = createMcuMetrics(this.registry);
-      this.sfu = opts.mcu?.sfu ?? new JanusSfu({
+      const mcuLog = opts.log.child({ component: 'mcu' });
+      this.sfu = opts.mcu?.sfu ?? (config.mcu.type === 'proxy' ? createProxySfu(config, this.registry, mcuLog, opts.mcu?.proxy) : new JanusSfu({
         url: config.mcu.url[0] ?? '',
         timeoutMs: config.mcu.timeout * 1000,
         maxStreamBitrate: config.mcu.maxstreambitrate,
@@ -257,7 +261,7 @@ export class SignalingServer {
         log: opts.log.child({ component: 'mcu' }),
         startRetry: opts.mcu?.startRetry,
         reconnect: opts.mcu?.reconnect,
-      });
+      }));
       const mcu = new McuHandler({
         sfu: this.sfu,
         hub: this.hub,
@@ -274,8 +278,6 @@ export class SignalingServer {
       roomHandler.leftRoom = (session) => mcu.release(session, 'left the room');
       this.backendRooms.sessionChanged = (session) => mcu.sessionChanged(session);
       this.internal.inCallChanged = (session) => mcu.sessionChanged(session);
-    } else if (config.mcu.type === 'proxy') {
-      opts.log.warn('[mcu] type = proxy is not supported yet: running without an MCU (peer-to-peer only)');
     }
     this.features.add(ServerFeature.Dialout);
     const statsAllowed = new IpAllowList(config.stats.allowed_ips.length ? config.stats.allowed_ips : DEFAULT_STATS_ALLOWED);

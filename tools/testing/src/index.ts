@@ -15,3 +15,5 @@ export { runningChildPids } from './child-registry';
 export { publisherOffer, recvonlyAnswer } from './sdp-fixtures';
 export { makeTestCertificate } from './test-certificate';
 export type { TestCertificate, TestCertificateOptions } from './test-certificate';
+export { startSignalingProxy, writeProxyTokenKey, GO_PROXY_BINARY } from './signaling-proxy';
+export type { SignalingProxy, SignalingProxyOptions, ProxyTokenKey } from './signaling-proxy';

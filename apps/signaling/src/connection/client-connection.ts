@@ -8,6 +8,8 @@ export interface ConnectionInfo {
   /** Real client address (trusted-proxy aware). */
   ip: string;
   userAgent: string;
+  /** ISO country of `ip` (GeoIP) when known; the proxy MCU places streams near it. */
+  country?: string;
 }
 
 /** Liveness timing (upstream: ping every 54 s, 60 s pong wait; fact sheet section 0). */

@@ -360,6 +360,7 @@ export class McuHandler implements SessionListener {
           bitrate: this.#backendBitrate(session, roomType, data.bitrate ?? 0),
           mediaTypes,
           codecs: { audioCodec: data.audiocodec, videoCodec: data.videocodec, vp9Profile: data.vp9profile, h264Profile: data.h264profile },
+          country: session.connection?.info.country,
         });
         publisher.on('candidate', (candidate) =>
           this.#sendMcu(session, { type: 'session', sessionid: session.publicId }, {
@@ -390,7 +391,7 @@ export class McuHandler implements SessionListener {
     }
     try {
       return await this.#state(session).getOrCreateSubscriber(publisherId, roomType, async () => {
-        const subscriber = await this.#deps.sfu.newSubscriber({ subscriberId: session.publicId, publisherId, streamType: roomType });
+        const subscriber = await this.#deps.sfu.newSubscriber({ subscriberId: session.publicId, publisherId, streamType: roomType, country: session.connection?.info.country });
         subscriber.on('offer', (offer) => this.#sendOfferTo(session, publisherId, roomType, subscriber, offer));
         subscriber.on('candidate', (candidate) =>
           this.#sendMcu(session, { type: 'session', sessionid: publisherId }, {

@@ -38,6 +38,8 @@ export interface SfuPublisherRequest {
   /** `MediaType` bits the offer carries (see `sdp-media.ts`). */
   mediaTypes: number;
   codecs?: SfuCodecs;
+  /** The client's ISO country (GeoIP), when known: proxies nearby are preferred. */
+  country?: string | undefined;
 }
 
 /** What a new subscriber needs. */
@@ -47,6 +49,8 @@ export interface SfuSubscriberRequest {
   /** Whose stream. */
   publisherId: string;
   streamType: SfuStreamType;
+  /** The subscribing client's ISO country (GeoIP), when known. */
+  country?: string | undefined;
 }
 
 export type SfuPublisherEvents = {

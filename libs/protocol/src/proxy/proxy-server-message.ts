@@ -72,7 +72,10 @@ export const ProxyEventServerPayloadSchema = z.object({
   clientId: z.string().optional(),
   load: z.int().optional(),
   sid: z.string().optional(),
-  bandwidth: z.object({ incoming: z.number().optional(), outgoing: z.number().optional() }).optional(),
+  /** Usage in percent of the proxy's limits; `received` / `sent` in bit/s (v2.1.1). */
+  bandwidth: z
+    .object({ incoming: z.number().optional(), outgoing: z.number().optional(), received: z.number().optional(), sent: z.number().optional() })
+    .optional(),
 });
 
 /** Proxy → signaling messages. */

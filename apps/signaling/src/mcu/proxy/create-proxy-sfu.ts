@@ -1,0 +1,46 @@
+import type { Registry } from 'prom-client';
+import type { Logger } from '@talk-signaling/runtime';
+import type { ServerConfig } from '../../config';
+import { createProxyMetrics } from './proxy-metrics';
+import { ProxySfu, type ProxySfuOptions } from './proxy-sfu';
+import { StaticProxyTargets } from './proxy-targets';
+import { loadProxyTokenKey } from './proxy-token';
+
+/** Test tuning of the proxy MCU. */
+export type ProxySfuTuning = ProxySfuOptions['connection'] & { dnsIntervalMs?: number };
+
+/**
+ * `[mcu] type = proxy`: the proxy SFU with its list of proxies from the configuration
+ * (`urltype = static`, optionally with DNS discovery). `urltype = etcd` is not supported yet:
+ * the SFU then starts without proxies and says so.
+ */
+export function createProxySfu(config: ServerConfig, registry: Registry, log: Logger, tuning: ProxySfuTuning = {}): ProxySfu {
+  const mcu = config.mcu;
+  const { dnsIntervalMs, ...connection } = tuning;
+  const sfu = new ProxySfu({
+    tokenId: mcu.token_id,
+    tokenKey: loadProxyTokenKey(mcu.token_key),
+    timeoutMs: mcu.timeout * 1000,
+    proxyTimeoutMs: mcu.proxytimeout * 1000,
+    maxStreamBitrate: mcu.maxstreambitrate,
+    maxScreenBitrate: mcu.maxscreenbitrate,
+    continentOverrides: config.continentOverrides,
+    skipVerify: mcu.skipverify,
+    metrics: createProxyMetrics(registry),
+    log,
+    connection,
+  });
+  if (mcu.urltype === 'etcd') {
+    log.error('[mcu] urltype = etcd is not supported yet: no proxies are connected');
+    return sfu;
+  }
+  const targets = new StaticProxyTargets({
+    urls: mcu.url,
+    dnsDiscovery: mcu.dnsdiscovery,
+    onTargets: (list) => sfu.setTargets(list),
+    log,
+    ...(dnsIntervalMs ? { intervalMs: dnsIntervalMs } : {}),
+  });
+  sfu.addTargetSource(targets);
+  return sfu;
+}
