@@ -1,6 +1,7 @@
 import type { Registry } from 'prom-client';
 import type { Logger } from '@talk-signaling/runtime';
 import type { ServerConfig } from '../../config';
+import { EtcdProxyTargets } from './proxy-etcd-targets';
 import { createProxyMetrics } from './proxy-metrics';
 import { ProxySfu, type ProxySfuOptions } from './proxy-sfu';
 import { StaticProxyTargets } from './proxy-targets';
@@ -11,8 +12,7 @@ export type ProxySfuTuning = ProxySfuOptions['connection'] & { dnsIntervalMs?: n
 
 /**
  * `[mcu] type = proxy`: the proxy SFU with its list of proxies from the configuration
- * (`urltype = static`, optionally with DNS discovery). `urltype = etcd` is not supported yet:
- * the SFU then starts without proxies and says so.
+ * (`urltype = static`, optionally with DNS discovery, or `urltype = etcd`).
  */
 export function createProxySfu(config: ServerConfig, registry: Registry, log: Logger, tuning: ProxySfuTuning = {}): ProxySfu {
   const mcu = config.mcu;
@@ -31,7 +31,7 @@ export function createProxySfu(config: ServerConfig, registry: Registry, log: Lo
     connection,
   });
   if (mcu.urltype === 'etcd') {
-    log.error('[mcu] urltype = etcd is not supported yet: no proxies are connected');
+    sfu.addTargetSource(new EtcdProxyTargets({ etcd: config.etcd, prefix: mcu.keyprefix, onTargets: (list) => sfu.setTargets(list), log }));
     return sfu;
   }
   const targets = new StaticProxyTargets({

@@ -98,20 +98,26 @@ export abstract class ProxyClient<E extends Record<keyof E, unknown[]> & (SfuPub
   /** Deletes the client on the proxy (best effort: a lost proxy has dropped it already). */
   async close(): Promise<void> {
     if (this.#closed) return;
-    this.finish();
-    if (!this.connection.connected) return;
+    this.#end();
     try {
-      await this.connection.command({ type: this.deleteCommand, clientId: this.clientId });
+      if (this.connection.connected) await this.connection.command({ type: this.deleteCommand, clientId: this.clientId });
     } catch (err) {
       this.log.info({ err: (err as Error).message }, `${this.deleteCommand} failed`);
+    } finally {
+      // Only now: an unused connection may close itself, which must not happen before the delete.
+      this.connection.removeClient(this.clientId);
     }
   }
 
   /** Ends the wrapper without telling the proxy. */
   protected finish(): void {
     if (this.#closed) return;
-    this.#closed = true;
     this.connection.removeClient(this.clientId);
+    this.#end();
+  }
+
+  #end(): void {
+    this.#closed = true;
     this.onFinish();
     this.#emitter.emit('close');
   }
