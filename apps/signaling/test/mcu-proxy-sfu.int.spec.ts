@@ -6,7 +6,7 @@ import { waitFor, waitForEvent as waitForEventWithin } from '@talk-signaling/tes
 import { createProxyMetrics } from '../src/mcu/proxy/proxy-metrics';
 import { ProxySfu, type ProxySfuOptions } from '../src/mcu/proxy/proxy-sfu';
 import { SfuNotFoundError, type SfuPublisherRequest } from '../src/mcu/sfu';
-import { ScriptedProxy } from './scripted-proxy';
+import { ScriptedProxy, type ScriptedProxyOptions } from './scripted-proxy';
 
 jest.setTimeout(20_000);
 
@@ -32,7 +32,7 @@ describe('ProxySfu against scripted proxies', () => {
     for (const p of proxies.splice(0)) await p.stop();
   });
 
-  async function proxy(options: ConstructorParameters<typeof ScriptedProxy>[3] = {}): Promise<ScriptedProxy> {
+  async function proxy(options: ScriptedProxyOptions = {}): Promise<ScriptedProxy> {
     const p = await ScriptedProxy.start(options);
     proxies.push(p);
     return p;
