@@ -11,6 +11,9 @@ export NX_DAEMON=false NX_NO_CLOUD=true NX_TUI=false FORCE_COLOR=0
 # image from debootstrap) and scrape the server with prometheus.
 PACKAGES=(nats-server etcd-server janus protobuf-compiler iproute2 chromium
   podman buildah runc debootstrap uidmap fuse-overlayfs prometheus)
+# kubectl renders the Kustomize manifests (deploy-test). Debian's is kubernetes-client; only
+# when no kubectl exists, since another kubectl package (e.g. Google's) conflicts with it.
+command -v kubectl >/dev/null || PACKAGES+=(kubernetes-client)
 missing=()
 for pkg in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
