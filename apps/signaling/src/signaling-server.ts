@@ -11,6 +11,7 @@ import { signalingV3Rewriter } from './backend/signaling-v3-url';
 import type { ServerConfig } from './config';
 import { sendJson } from './http/http-routes';
 import { SignalingHttpServer } from './http/signaling-http-server';
+import type { FederationBudget } from './federation/federation-budget';
 import { FederationHandler } from './federation/federation-handler';
 import { JanusSfu } from './mcu/janus/janus-sfu';
 import { createProxySfu, type ProxySfuTuning } from './mcu/proxy/create-proxy-sfu';
@@ -36,6 +37,7 @@ import { createRoomMetrics } from './room/room-metrics';
 import { RoomPing } from './room/room-ping';
 import { RoomRegistry } from './room/room-registry';
 import { RoomSessionIndex } from './room/room-session-index';
+import type { PendingBudget } from './session/client-session';
 import { SessionIdCodec } from './session/session-id-codec';
 import { Throttler } from './throttle/throttler';
 import { addTurnRoute } from './turn/turn-route';
@@ -47,8 +49,10 @@ export interface SignalingServerOptions {
   registry?: Registry;
   /** Overrides of upstream's timers, for tests. */
   timeouts?: Partial<HubTimeouts>;
-  /** Bytes a socket may have unsent before it counts as a slow consumer (default 8 MiB). */
+  /** Bytes a socket may have unsent before it counts as a slow consumer (default 2 MiB). */
   maxBufferedBytes?: number;
+  /** Bound of a detached session's queue (default 1,024 messages, 1 MiB). */
+  pendingBudget?: PendingBudget;
   /** Include Node process metrics in `/metrics` (off in tests). */
   processMetrics?: boolean;
   /** Anonymous sessions must join a room within this (ms; upstream 10 s). */
@@ -61,6 +65,8 @@ export interface SignalingServerOptions {
   roomPingIntervalMs?: number;
   /** Reconnect back-off of federation connections (ms; upstream 100 ms doubling to 8 s). */
   federationReconnect?: { initialMs: number; maxMs: number };
+  /** Bounds of a federation connection's queues (default 1,024 messages / 1 MiB waiting, 2 MiB unsent). */
+  federationBudget?: FederationBudget;
   /** MCU timing overrides for tests (upstream: start-up retry 1 s → 16 s, Janus reconnect 1 s → 32 s, unshareScreen 1 s). */
   mcu?: {
     startRetry?: { initialMs: number; maxMs: number };
@@ -73,7 +79,8 @@ export interface SignalingServerOptions {
   };
 }
 
-const DEFAULT_MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+/** Beyond the kernel's socket buffers; a room join in a room of thousands stays well below. */
+export const DEFAULT_MAX_BUFFERED_BYTES = 2 * 1024 * 1024;
 const DEFAULT_ROOM_EVENT_BATCH_MS = 20;
 /** How long a shutdown waits for clients to answer their close frames (well inside the 10 s deadline). */
 const WEBSOCKET_CLOSE_GRACE_MS = 3_000;
@@ -158,6 +165,7 @@ export class SignalingServer {
       log: opts.log.child({ component: 'hub' }),
       timeouts: { ...DEFAULT_HUB_TIMEOUTS, ...opts.timeouts },
       maxBufferedBytes: opts.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES,
+      pendingBudget: opts.pendingBudget,
     });
     if (config.nats.url.join(',') !== 'nats://loopback') {
       // Until the NATS bus lands this server runs single-node; say so instead of failing quietly.
@@ -191,6 +199,8 @@ export class SignalingServer {
       leaveLocalRoom: (session) => roomHandler.leaveRoom(session, true),
       log: opts.log.child({ component: 'federation' }),
       reconnect: opts.federationReconnect,
+      budget: opts.federationBudget,
+      registry: this.registry,
     });
     roomHandler.federation = this.federation;
     this.hub.intercept((session, message) => this.federation.intercept(session, message));

@@ -42,7 +42,12 @@ describe('a client that stops reading', () => {
 
     slow.client.resumeReading();
     expect((await slow.client.closed(10_000)).code).toBe(1013);
-    expect(await setup.server.registry.metrics()).toContain('signaling_client_slow_consumers_total 1');
+    const metrics = await setup.server.registry.metrics();
+    expect(metrics).toContain('signaling_client_slow_consumers_total 1');
+    // Cut off by bytes: just past the 256 KiB bound (plus at most one frame), not megabytes later.
+    const cut = Number(/signaling_client_slow_consumer_dropped_bytes_total (\d+)/.exec(metrics)![1]);
+    expect(cut).toBeGreaterThan(256 * 1024);
+    expect(cut).toBeLessThan(256 * 1024 + 64 * 1024);
     // The session survives the cut and can be resumed.
     const again = await TestClient.connect(setup.wsUrl);
     expect((await again.resume(slow.hello.resumeid)).type).toBe('hello');

@@ -25,13 +25,16 @@ interface Link {
  * - `suspend()` resets every open connection and resets new ones on arrival until
  *   `unsuspend()` (the server "went away"; the port stays reserved);
  * - `pause(direction)` holds back data flowing one way (a black hole; connections stay open) and
- *   `resume(direction)` delivers what was held, in order.
+ *   `resume(direction)` delivers what was held, in order;
+ * - `stall(direction)` stops reading what flows one way, so the sender's socket buffers fill and
+ *   its writes back up (a peer that hangs); `unstall(direction)` reads again.
  */
 export class FaultProxy {
   readonly #server: Server;
   readonly #target: { host: string; port: number };
   readonly #links = new Set<Link>();
   readonly #paused: Record<ProxyDirection, boolean> = { to: false, from: false };
+  readonly #stalled: Record<ProxyDirection, boolean> = { to: false, from: false };
   #suspended = false;
 
   /** Local port clients connect to. */
@@ -92,6 +95,18 @@ export class FaultProxy {
     }
   }
 
+  /** Stops reading data flowing in `direction` (on open and future connections). */
+  stall(direction: ProxyDirection): void {
+    this.#stalled[direction] = true;
+    for (const link of this.#links) sourceOf(link, direction).pause();
+  }
+
+  /** Reads data flowing in `direction` again. */
+  unstall(direction: ProxyDirection): void {
+    this.#stalled[direction] = false;
+    for (const link of this.#links) sourceOf(link, direction).resume();
+  }
+
   /** Stops listening and resets every connection. */
   async close(): Promise<void> {
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
@@ -115,6 +130,7 @@ export class FaultProxy {
     };
     client.on('data', forward('to', upstream));
     upstream.on('data', forward('from', client));
+    for (const direction of ['to', 'from'] as const) if (this.#stalled[direction]) sourceOf(link, direction).pause();
     // A half-close is passed on; an error or full close on either side ends the link.
     client.on('end', () => upstream.end());
     upstream.on('end', () => client.end());
@@ -130,4 +146,9 @@ export class FaultProxy {
     link.client.resetAndDestroy();
     link.upstream.resetAndDestroy();
   }
+}
+
+/** The socket data flowing in `direction` is read from. */
+function sourceOf(link: Link, direction: ProxyDirection): Socket {
+  return direction === 'to' ? link.client : link.upstream;
 }

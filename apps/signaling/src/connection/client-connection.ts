@@ -48,7 +48,7 @@ export class ClientConnection {
   readonly log: Logger;
   readonly #ws: WebSocket;
   readonly #maxBufferedBytes: number;
-  readonly #onSlow: () => void;
+  readonly #onSlow: (bufferedBytes: number) => void;
   /** Set once we stop writing (close started by us or by the peer). Checked on every send. */
   #closing = false;
   /** A frame arrived since the read deadline was last armed (checked lazily when it fires). */
@@ -68,7 +68,7 @@ export class ClientConnection {
     ws: WebSocket,
     info: ConnectionInfo,
     handler: ConnectionHandler,
-    opts: { log: Logger; maxBufferedBytes: number; onSlowConsumer: () => void; heartbeat: Heartbeat },
+    opts: { log: Logger; maxBufferedBytes: number; onSlowConsumer: (bufferedBytes: number) => void; heartbeat: Heartbeat },
   ) {
     this.#ws = ws;
     this.info = info;
@@ -106,9 +106,10 @@ export class ClientConnection {
    */
   sendText(text: string | Buffer): boolean {
     if (this.#closing) return false;
-    if (this.#ws.bufferedAmount > this.#maxBufferedBytes) {
-      this.log.warn({ buffered: this.#ws.bufferedAmount }, 'slow consumer, closing connection');
-      this.#onSlow();
+    const buffered = this.#ws.bufferedAmount;
+    if (buffered > this.#maxBufferedBytes) {
+      this.log.warn({ buffered }, 'slow consumer, closing connection');
+      this.#onSlow(buffered);
       this.close(CloseCode.SlowConsumer, 'slow consumer');
       return false;
     }

@@ -4,6 +4,7 @@ import { Backoff, type Logger } from '@talk-signaling/runtime';
 import type { Router } from '../delivery/router';
 import { errorFrame } from '../delivery/server-frames';
 import type { ClientSession } from '../session/client-session';
+import { DEFAULT_FEDERATION_BUDGET, type FederationBudget, type FederationMetrics } from './federation-budget';
 import { translateIncoming, translateOutgoing, type FederationIds } from './translate';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- server messages of the remote server are free-form JSON */
@@ -15,8 +16,6 @@ export const FEDERATION_RECONNECT_MAX_MS = 8_000;
 const PING_INTERVAL_MS = 54_000;
 /** Upstream `maxMessageSize` for the federation connection. */
 const MAX_MESSAGE_BYTES = 64 * 1024;
-/** Messages kept for the remote session while the connection is down. */
-const MAX_PENDING = 1024;
 const FEATURES_HEADER = 'x-spreed-signaling-features';
 /** TLS verification failures of Node (`err.code`), reported as `certificate_verification_error`. */
 const CERT_ERRORS = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/;
@@ -44,6 +43,10 @@ export interface FederationClientOptions {
   reconnect?: { initialMs: number; maxMs: number };
   /** Called once when the client is closed for good. */
   onClosed: (client: FederationClient) => void;
+  /** Bounds of what the connection holds (default {@link DEFAULT_FEDERATION_BUDGET}). */
+  budget?: Readonly<FederationBudget>;
+  /** Counters of dropped messages and cut-off connections. */
+  metrics?: FederationMetrics;
 }
 
 /**
@@ -81,7 +84,10 @@ export class FederationClient {
   /** Set after the first loss of the connection (upstream `reconnecting`). */
   #reconnecting = false;
   #closeOnLeave = false;
-  #pending: ClientMessage[] = [];
+  /** Messages of the local client waiting for the connection, with their serialised size. */
+  #pending: { message: ClientMessage; bytes: number }[] = [];
+  #pendingBytes = 0;
+  readonly #budget: Readonly<FederationBudget>;
   readonly #backoff: Backoff;
   #reconnectTimer: NodeJS.Timeout | undefined;
   #pingTimer: NodeJS.Timeout | undefined;
@@ -99,6 +105,7 @@ export class FederationClient {
       max: opts.reconnect?.maxMs ?? FEDERATION_RECONNECT_MAX_MS,
     });
     this.#log = opts.log.child({ federation: this.url, session: opts.session.publicId });
+    this.#budget = opts.budget ?? DEFAULT_FEDERATION_BUDGET;
   }
 
   get state(): FederationState {
@@ -156,12 +163,29 @@ export class FederationClient {
   /** Relays one message of the local client (everything except hello, bye and room). */
   proxy(message: ClientMessage): void {
     if (this.#state === 'closed') return;
-    if (this.#state !== 'ready') {
-      if (this.#pending.length >= MAX_PENDING) this.#pending.shift();
-      this.#pending.push(message);
-      return;
+    if (this.#state === 'ready' && this.#sendRaw(translateOutgoing(message, this.#ids()))) return;
+    this.#queue(message);
+  }
+
+  /** Keeps a message for when the connection is back; past the budget the oldest go. */
+  #queue(message: ClientMessage): void {
+    const bytes = JSON.stringify(message).length;
+    const budget = this.#budget;
+    let droppedMessages = 0;
+    let droppedBytes = 0;
+    while (this.#pending.length > 0 && (this.#pending.length >= budget.maxPendingMessages || this.#pendingBytes + bytes > budget.maxPendingBytes)) {
+      const oldest = this.#pending.shift()!;
+      this.#pendingBytes -= oldest.bytes;
+      droppedMessages++;
+      droppedBytes += oldest.bytes;
     }
-    this.#send(translateOutgoing(message, this.#ids()));
+    if (droppedMessages > 0) {
+      this.#opts.metrics?.pendingDroppedMessagesTotal.inc(droppedMessages);
+      this.#opts.metrics?.pendingDroppedBytesTotal.inc(droppedBytes);
+      this.#log.warn({ droppedMessages, droppedBytes }, 'federation queue full, dropped the oldest messages');
+    }
+    this.#pending.push({ message, bytes });
+    this.#pendingBytes += bytes;
   }
 
   /**
@@ -174,7 +198,7 @@ export class FederationClient {
       return;
     }
     this.#closeOnLeave = true;
-    this.#send(message);
+    this.#sendRaw(message);
     this.#leaveTimer = setTimeout(() => this.close(), this.#opts.timeoutMs);
     this.#leaveTimer.unref();
   }
@@ -187,6 +211,7 @@ export class FederationClient {
     clearTimeout(this.#leaveTimer);
     clearInterval(this.#pingTimer);
     this.#pending = [];
+    this.#pendingBytes = 0;
     const ws = this.#ws;
     this.#ws = undefined;
     if (ws) {
@@ -341,6 +366,7 @@ export class FederationClient {
         // The remote lost our session (e.g. restarted): start a new one; the token may have expired meanwhile.
         this.#resumeId = undefined;
         this.#pending = [];
+        this.#pendingBytes = 0;
         this.#sendHello();
         return;
       }
@@ -363,7 +389,8 @@ export class FederationClient {
     }
     const pending = this.#pending;
     this.#pending = [];
-    for (const message of pending) this.#send(translateOutgoing(message, this.#ids()));
+    this.#pendingBytes = 0;
+    for (const { message } of pending) this.proxy(message);
   }
 
   #sendJoin(): void {
@@ -383,14 +410,23 @@ export class FederationClient {
     this.#opts.router.send(this.session, errorFrame(id, error));
   }
 
-  #send(message: ClientMessage): void {
-    this.#sendRaw(message);
-  }
-
-  #sendRaw(message: object): void {
+  /**
+   * Writes one message to the remote server; false when it could not be written: not open, or
+   * the remote stopped reading (more than the budget unsent), in which case the connection is
+   * cut and re-established like after any interruption.
+   */
+  #sendRaw(message: object): boolean {
     const ws = this.#ws;
-    if (ws?.readyState !== WebSocket.OPEN) return;
+    if (ws?.readyState !== WebSocket.OPEN) return false;
+    if (ws.bufferedAmount > this.#budget.maxBufferedBytes) {
+      this.#log.warn({ buffered: ws.bufferedAmount }, 'remote signaling server does not read, cutting the connection');
+      this.#opts.metrics?.slowConnectionsTotal.inc();
+      ws.terminate();
+      this.#lost();
+      return false;
+    }
     ws.send(JSON.stringify(message));
+    return true;
   }
 
   /** The socket is gone without us closing it: tell the client once, then reconnect with back-off. */

@@ -1,10 +1,12 @@
 import { SignalingError, signalingError, type ClientMessage, type RoomClientMessage } from '@talk-signaling/protocol';
+import type { Registry } from 'prom-client';
 import type { Logger } from '@talk-signaling/runtime';
 import type { Router } from '../delivery/router';
 import { errorFrame } from '../delivery/server-frames';
 import type { CloseReason, Hub, SessionListener } from '../hub/hub';
 import type { PingRoom, PingSession } from '../room/room-ping';
 import type { ClientSession } from '../session/client-session';
+import { createFederationMetrics, type FederationBudget, type FederationMetrics } from './federation-budget';
 import { FederationClient, FederationConnectError } from './federation-client';
 
 /** `[federation]` settings (config section of the same name). */
@@ -25,6 +27,10 @@ export interface FederationHandlerDeps {
   log: Logger;
   /** Reconnect back-off of the clients (tests shorten it). */
   reconnect?: { initialMs: number; maxMs: number };
+  /** Bounds per connection (default `DEFAULT_FEDERATION_BUDGET`). */
+  budget?: Readonly<FederationBudget>;
+  /** Where the dropped/cut-off counters go. */
+  registry?: Registry;
 }
 
 /** What the room handler asks of federation (see `RoomHandler.federation`). */
@@ -49,8 +55,11 @@ export class FederationHandler implements SessionListener, RoomFederationHook {
   /** Latest federated join per session; an older connection attempt finishing late loses. */
   readonly #seq = new Map<ClientSession, number>();
 
+  readonly #metrics: FederationMetrics | undefined;
+
   constructor(deps: FederationHandlerDeps) {
     this.#deps = deps;
+    this.#metrics = deps.registry === undefined ? undefined : createFederationMetrics(deps.registry);
     deps.hub.addListener(this);
   }
 
@@ -151,6 +160,8 @@ export class FederationHandler implements SessionListener, RoomFederationHook {
       skipVerify: this.#deps.settings.skipverify,
       log: this.#deps.log,
       reconnect: this.#deps.reconnect,
+      budget: this.#deps.budget,
+      metrics: this.#metrics,
       onClosed: (c) => {
         if (this.#clients.get(session) === c) this.#clients.delete(session);
       },

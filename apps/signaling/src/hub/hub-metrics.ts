@@ -57,6 +57,28 @@ export function createHubMetrics(registry: Registry) {
       help: 'The total number of client connections closed because they did not read fast enough',
       registers,
     }),
+    /** Ours: what those connections had unsent when they were cut off. */
+    slowClientBytesTotal: new Counter({
+      name: 'signaling_client_slow_consumer_dropped_bytes_total',
+      help: 'The total number of unsent bytes dropped with client connections closed for not reading',
+      registers,
+    }),
+    /** Ours: detached sessions ended early because their queue passed its budget (issue 10). */
+    pendingOverflowsTotal: new Counter({
+      name: 'signaling_client_pending_overflows_total',
+      help: 'The total number of detached sessions expired because their pending messages exceeded the budget',
+      registers,
+    }),
+    pendingDroppedMessagesTotal: new Counter({
+      name: 'signaling_client_pending_dropped_messages_total',
+      help: 'The total number of pending messages dropped with sessions whose queue exceeded the budget',
+      registers,
+    }),
+    pendingDroppedBytesTotal: new Counter({
+      name: 'signaling_client_pending_dropped_bytes_total',
+      help: 'The total number of bytes of pending messages dropped with sessions whose queue exceeded the budget',
+      registers,
+    }),
     /** Ours: client messages whose handler threw (answered with `internal_error`; the server went on). */
     messageFailuresTotal: new Counter({
       name: 'signaling_client_message_failures_total',

@@ -11,7 +11,7 @@ import {
 import type { Logger } from '@talk-signaling/runtime';
 import { BoundLogger } from '../connection/bound-logger';
 import { ClientConnection, CloseCode, type ConnectionHandler, type ConnectionInfo } from '../connection/client-connection';
-import { ClientSession, type Frame } from '../session/client-session';
+import { ClientSession, type Frame, type PendingBudget } from '../session/client-session';
 import type { SessionIdCodec, SessionIdData } from '../session/session-id-codec';
 import type { Throttler } from '../throttle/throttler';
 import type { FeatureSet } from './feature-set';
@@ -81,6 +81,8 @@ export interface HubDeps {
   timeouts: HubTimeouts;
   /** Write-queue bound per socket before it counts as a slow consumer. */
   maxBufferedBytes: number;
+  /** Bound of a detached session's queue; default {@link DEFAULT_PENDING_BUDGET}. */
+  pendingBudget?: Readonly<PendingBudget>;
 }
 
 /** Per-socket state before and after hello. */
@@ -146,7 +148,10 @@ export class Hub {
     const conn = new ClientConnection(ws, info, handler, {
       log: this.#deps.log,
       maxBufferedBytes: this.#deps.maxBufferedBytes,
-      onSlowConsumer: () => this.#deps.metrics.slowClientsTotal.inc(),
+      onSlowConsumer: (bytes) => {
+        this.#deps.metrics.slowClientsTotal.inc();
+        this.#deps.metrics.slowClientBytesTotal.inc(bytes);
+      },
       heartbeat: this.#deps.timeouts,
     });
     const peer: Peer = { conn, session: undefined, helloTimer: undefined, helloPending: false };
@@ -319,6 +324,7 @@ export class Hub {
       user: auth.user,
       helloVersion: hello.version,
       features: hello.features ?? [],
+      pendingBudget: this.#deps.pendingBudget,
       // Bound, not a pino child: one per session adds up (see BoundLogger).
       log: new BoundLogger(this.#deps.log, { session: publicId, backend: backend.id }),
     });
@@ -378,7 +384,14 @@ export class Hub {
     clearTimeout(peer.helloTimer);
     const session = peer.session;
     if (session && !session.closed) {
-      session.detach(conn, this.#deps.timeouts.resumeWindowMs, () => this.closeSession(session, 'expired'));
+      session.detach(conn, this.#deps.timeouts.resumeWindowMs, (overflow) => {
+        if (overflow) {
+          this.#deps.metrics.pendingOverflowsTotal.inc();
+          this.#deps.metrics.pendingDroppedMessagesTotal.inc(overflow.messages);
+          this.#deps.metrics.pendingDroppedBytesTotal.inc(overflow.bytes);
+        }
+        this.closeSession(session, 'expired');
+      });
       session.log.debug('connection lost, session waits for resume');
     }
   }

@@ -35,10 +35,38 @@ export interface ClientSessionInit {
   helloVersion: '1.0' | '2.0';
   features: readonly string[];
   log: Logger;
+  /** Bound of the queue kept while detached; default {@link DEFAULT_PENDING_BUDGET}. */
+  pendingBudget?: Readonly<PendingBudget>;
 }
 
-/** Pending messages beyond this many are dropped (oldest first) while nobody is connected. */
-const MAX_PENDING = 1024;
+/**
+ * What a detached session may hold for its resume (issue 10): past either bound the session
+ * expires at once, as if its resume window had passed.
+ *
+ * Why expire rather than drop the oldest: a client that resumes expects every message it
+ * missed (upstream keeps them all), and a resumed session with a hole in it would carry on
+ * with a wrong picture of the room (a missed join, a lost offer). A failed resume
+ * (`no_such_session`) is what Talk clients already handle: they say hello afresh and re-join,
+ * and Nextcloud and the room then tell them the current state.
+ */
+export interface PendingBudget {
+  /** Frames (default {@link DEFAULT_PENDING_BUDGET}). */
+  maxMessages: number;
+  /** Bytes of those frames (string length for strings, which are almost always ASCII JSON). */
+  maxBytes: number;
+}
+
+export const DEFAULT_PENDING_BUDGET: Readonly<PendingBudget> = {
+  maxMessages: 1024,
+  maxBytes: 1024 * 1024, // 1 MiB: 30 s of a busy room's signalling, not its floods
+};
+
+/** What was thrown away when a detached session's queue passed its budget. */
+export interface PendingOverflow {
+  messages: number;
+  bytes: number;
+}
+
 const PENDING_WARN = 32;
 /** Talk's chat notification: only one of these is worth keeping while disconnected. */
 const CHAT_REFRESH = '{"type":"chat","chat":{"refresh":true}}';
@@ -63,10 +91,17 @@ export class ClientSession {
   #connection: ClientConnection | undefined;
   /** Frames sent while detached, in order. */
   #pending: Frame[] = [];
+  /** Bytes in {@link #pending}. */
+  #pendingBytes = 0;
+  readonly #budget: Readonly<PendingBudget>;
+  /** Set while detached: ends the session (expiry or overflow). */
+  #onExpire: ((overflow?: PendingOverflow) => void) | undefined;
   #hasPendingChatRefresh = false;
   /** Expiry timer, armed while detached. */
   #expiry: NodeJS.Timeout | undefined;
   #closed = false;
+  /** The detached queue passed its budget; the session is about to end. */
+  #overflowed = false;
   /** The room this session is in, if any. */
   room: SessionRoom | undefined;
   /** Nextcloud's room session id for the current room (pings, leave, uniqueness). */
@@ -90,6 +125,7 @@ export class ClientSession {
     this.helloVersion = init.helloVersion;
     this.features = new Set(init.features);
     this.log = init.log;
+    this.#budget = init.pendingBudget ?? DEFAULT_PENDING_BUDGET;
   }
 
   /** The user id others see: the authenticated one, else the one from the room response. */
@@ -116,12 +152,17 @@ export class ClientSession {
     return this.#pending.length;
   }
 
+  /** Bytes queued while detached. */
+  get pendingBytes(): number {
+    return this.#pendingBytes;
+  }
+
   /**
    * Delivers one serialised server message: straight to the socket, or into the pending queue
    * while detached. `chatRefresh` marks Talk's chat refresh notification, kept once at most.
    */
   send(text: Frame, chatRefresh = false): void {
-    if (this.#closed) return;
+    if (this.#closed || this.#overflowed) return;
     const conn = this.#connection;
     if (conn && !conn.closed) {
       conn.sendText(text);
@@ -131,11 +172,13 @@ export class ClientSession {
       if (this.#hasPendingChatRefresh) return;
       this.#hasPendingChatRefresh = true;
     }
-    if (this.#pending.length >= MAX_PENDING) {
-      this.#pending.shift();
-      this.log.warn({ limit: MAX_PENDING }, 'pending queue full, dropping oldest message');
+    const size = text.length;
+    if (this.#pending.length >= this.#budget.maxMessages || this.#pendingBytes + size > this.#budget.maxBytes) {
+      this.#overflow(size);
+      return;
     }
     this.#pending.push(text);
+    this.#pendingBytes += size;
     if (this.#pending.length === PENDING_WARN) this.log.warn({ pending: PENDING_WARN }, 'many pending messages');
   }
 
@@ -144,19 +187,42 @@ export class ClientSession {
     this.#connection = conn;
     clearTimeout(this.#expiry);
     this.#expiry = undefined;
+    this.#onExpire = undefined;
     const pending = this.#pending;
     this.#pending = [];
+    this.#pendingBytes = 0;
     this.#hasPendingChatRefresh = false;
     return pending;
   }
 
-  /** The socket is gone; `onExpire` runs unless the session is resumed within `windowMs`. */
-  detach(conn: ClientConnection, windowMs: number, onExpire: () => void): void {
+  /**
+   * The socket is gone; `onExpire` runs unless the session is resumed within `windowMs`, or
+   * earlier (with what was dropped) when the queue passes its budget.
+   */
+  detach(conn: ClientConnection, windowMs: number, onExpire: (overflow?: PendingOverflow) => void): void {
     if (this.#connection !== conn) return;
     this.#connection = undefined;
+    this.#onExpire = onExpire;
     clearTimeout(this.#expiry);
-    this.#expiry = setTimeout(onExpire, windowMs);
+    this.#expiry = setTimeout(() => onExpire(), windowMs);
     this.#expiry.unref();
+  }
+
+  /**
+   * The queue is over budget: its frames go at once and the session ends as expired. The end
+   * runs as a microtask, so a delivery loop that is sending to many sessions (a room's members)
+   * finishes first; it still comes before any further input, so no resume can slip in between.
+   */
+  #overflow(size: number): void {
+    const overflow = { messages: this.#pending.length + 1, bytes: this.#pendingBytes + size };
+    const onExpire = this.#onExpire;
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    this.#onExpire = undefined;
+    clearTimeout(this.#expiry);
+    this.log.warn({ ...overflow, budget: this.#budget }, 'pending queue over its budget, session expires');
+    this.#overflowed = true; // nothing more is queued until the session is closed
+    if (onExpire) queueMicrotask(() => onExpire(overflow));
   }
 
   /** Marks the session closed; further sends are dropped. Idempotent. */
@@ -165,6 +231,8 @@ export class ClientSession {
     this.#closed = true;
     clearTimeout(this.#expiry);
     this.#pending = [];
+    this.#pendingBytes = 0;
+    this.#onExpire = undefined;
     return true;
   }
 
