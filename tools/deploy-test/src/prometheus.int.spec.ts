@@ -1,7 +1,7 @@
-// Prometheus (Debian's binary) scrapes a running signaling server (with a Janus MCU) and a
-// running mcu-proxy (in front of the same Janus); metric names and values are read back through
-// Prometheus' HTTP API, so the exposition format, the content type and the [stats] access rule
-// are checked by the real consumer. The Grafana dashboard's queries run against the same data.
+// Prometheus (Debian's binary) scrapes a running chain: signaling server -> mcu-proxy -> Janus
+// (the server's [mcu] type = proxy). Metric names and values are read back through Prometheus'
+// HTTP API, so the exposition format, the content type and the [stats] access rule are checked
+// by the real consumer. The Grafana dashboard's queries run against the same data.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -24,9 +24,13 @@ describe('Prometheus scrapes the signaling server and the mcu-proxy', () => {
   beforeAll(async () => {
     nextcloud = await startFakeNextcloud({ secret: 'deploy-test-backend-secret', open: true });
     janus = await startJanus();
-    signaling = await startSignalingProcess({ url: nextcloud.url, secret: nextcloud.secret }, `[mcu]\ntype = janus\nurl = ${janus.url}\n`);
     keyDir = mkdtempSync(path.join(tmpdir(), 'deploy-test-keys-'));
-    proxy = await startMcuProxyProcess(janus.url, { server1: makeProxyTokenKey(keyDir, 'server1').publicKeyFile });
+    const key = makeProxyTokenKey(keyDir, 'server1');
+    proxy = await startMcuProxyProcess(janus.url, { server1: key.publicKeyFile });
+    signaling = await startSignalingProcess(
+      { url: nextcloud.url, secret: nextcloud.secret },
+      `[mcu]\ntype = proxy\nurl = ${proxy.baseUrl}\ntoken_id = server1\ntoken_key = ${key.privateKeyFile}\n`,
+    );
     prometheus = await startPrometheus({ signaling: [`127.0.0.1:${signaling.port}`], 'mcu-proxy': [`127.0.0.1:${proxy.port}`] });
     // One user session in one room, so the per-backend and per-room series have samples.
     client = await TestClient.connect(`ws://127.0.0.1:${signaling.port}/spreed`);
@@ -93,6 +97,19 @@ describe('Prometheus scrapes the signaling server and the mcu-proxy', () => {
     expect(proxyNames.every((name) => name.startsWith('signaling_proxy_'))).toBe(true);
     const [cpu] = await prometheus.query('process_cpu_seconds_total{job="mcu-proxy"}');
     expect(Number(cpu?.value[1])).toBeGreaterThan(0);
+  });
+
+  it('shows the signaling server connected to the proxy', async () => {
+    const [connections] = await waitFor(
+      async () => {
+        const result = await prometheus.query('signaling_mcu_backend_connections{job="signaling"}');
+        return result[0]?.value[1] === '1' ? result : undefined;
+      },
+      { timeout: 20_000, name: 'signaling_mcu_backend_connections == 1' },
+    );
+    expect(connections!.metric).toMatchObject({ job: 'signaling' });
+    const [load] = await prometheus.query('signaling_mcu_backend_load{job="signaling"}');
+    expect(load?.metric['url']).toContain(`127.0.0.1:${proxy.port}`);
   });
 
   it('holds the values with their labels', async () => {

@@ -8,14 +8,18 @@ export interface ProxyTokenKey {
   privateKey: KeyObject;
   /** Public key PEM written to `dir`; the proxy's [tokens] names it. */
   publicKeyFile: string;
+  /** Private key PEM written to `dir`; the signaling server's [mcu] token_key. */
+  privateKeyFile: string;
 }
 
-/** Makes an RSA key pair and writes the public key (mode 0644: readable by uid 1000). */
+/** Makes an RSA key pair and writes both halves (the public one mode 0644: readable by uid 1000). */
 export function makeProxyTokenKey(dir: string, id: string): ProxyTokenKey {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const publicKeyFile = path.join(dir, `${id}.pub`);
+  const privateKeyFile = path.join(dir, `${id}.key`);
   writeFileSync(publicKeyFile, publicKey.export({ type: 'spki', format: 'pem' }), { mode: 0o644 });
-  return { id, privateKey, publicKeyFile };
+  writeFileSync(privateKeyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+  return { id, privateKey, publicKeyFile, privateKeyFile };
 }
 
 /**
