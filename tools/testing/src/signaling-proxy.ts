@@ -44,6 +44,10 @@ export interface SignalingProxyOptions {
   country?: string;
   /** Binary (default the Go proxy); any upstream-compatible proxy taking `--config`. */
   binary?: string;
+  /** Arguments before `--config <file>` (e.g. the script for `node`). */
+  args?: string[];
+  /** Path polled until it answers 200 (default `/stats`; our mcu-proxy has `/ready`). */
+  readyPath?: string;
   /** Extra lines appended to the config (other sections). */
   extraConfig?: string;
 }
@@ -79,10 +83,10 @@ export async function startSignalingProxy(opts: SignalingProxyOptions): Promise<
       ].join('\n'),
     );
     const binary = opts.binary ?? GO_PROXY_BINARY;
-    const child = new Spawned(path.basename(binary), binary, ['--config', configPath]);
+    const child = new Spawned(path.basename(opts.args?.[0] ?? binary), binary, [...(opts.args ?? []), '--config', configPath]);
     await child.ready(async () => {
       // `/stats` (allowed from 127.0.0.1): the Go proxy 0.4.1 has no `/welcome` yet.
-      const res = await fetch(`http://127.0.0.1:${port}/stats`, { signal: AbortSignal.timeout(1_000) }).catch(() => undefined);
+      const res = await fetch(`http://127.0.0.1:${port}${opts.readyPath ?? '/stats'}`, { signal: AbortSignal.timeout(1_000) }).catch(() => undefined);
       return res?.ok === true;
     }, PROXY_READY_TIMEOUT_MS);
     return child;

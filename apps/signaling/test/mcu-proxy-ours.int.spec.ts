@@ -1,0 +1,173 @@
+import { existsSync } from 'node:fs';
+import { createPrivateKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Registry } from 'prom-client';
+import { silentLogger } from '@talk-signaling/runtime';
+import {
+  publisherOffer,
+  startJanus,
+  startSignalingProxy,
+  waitFor,
+  writeProxyTokenKey,
+  type ManagedProcess,
+  type ProxyTokenKey,
+  type SignalingProxy,
+  type TestClient,
+} from '@talk-signaling/testing';
+import { createProxyMetrics } from '../src/mcu/proxy/proxy-metrics';
+import { ProxySfu } from '../src/mcu/proxy/proxy-sfu';
+import { JanusProbe, joinMember, mcuMessage, metrics, nextMcu, type Member } from './mcu-helpers';
+import { startTestSetup, type TestSetup } from './test-server';
+
+jest.setTimeout(90_000);
+
+/** Our mcu-proxy, built (the signaling test target builds it first). */
+const PROXY_MAIN = path.resolve(__dirname, '../../../dist/apps/mcu-proxy/main.js');
+
+/**
+ * `[mcu] type = proxy` against two of our own mcu-proxies as processes, each in front of its
+ * own Janus: publishers spread by load, a proxy told to shut down (SIGUSR1) takes no new
+ * publishers and exits once its last one is gone, placement by the proxies' countries, and a
+ * proxy killed mid-call.
+ */
+describe('MCU proxy (our mcu-proxy ×2 → Janus ×2)', () => {
+  let keyDir: string;
+  let key: ProxyTokenKey;
+  const janus: ManagedProcess[] = [];
+  const proxies: SignalingProxy[] = [];
+  const probes: JanusProbe[] = [];
+  const clients: TestClient[] = [];
+  let setup: TestSetup | undefined;
+
+  beforeAll(async () => {
+    if (!existsSync(PROXY_MAIN)) throw new Error(`${PROXY_MAIN} missing: run "npx nx build mcu-proxy" (the signaling test target depends on it)`);
+    keyDir = await mkdtemp(path.join(tmpdir(), 'talk-proxy-key-'));
+    key = await writeProxyTokenKey(keyDir, 'signaling-test');
+    for (const country of ['DE', 'US']) {
+      const j = await startJanus();
+      janus.push(j);
+      probes.push(await JanusProbe.connect(j.url));
+      proxies.push(
+        await startSignalingProxy({ janusUrl: j.url, tokenKey: key, country, binary: process.execPath, args: [PROXY_MAIN], readyPath: '/ready' }),
+      );
+    }
+  });
+  afterAll(async () => {
+    for (const c of clients) c.close();
+    await setup?.stop();
+    for (const p of probes) await p.close();
+    for (const p of proxies) await p.stop();
+    for (const j of janus) await j.stop();
+    if (keyDir) await rm(keyDir, { recursive: true, force: true });
+  });
+
+  async function member(userid: string, roomid: string): Promise<Member> {
+    const m = await joinMember(setup!, userid, roomid);
+    clients.push(m.client);
+    return m;
+  }
+
+  const offer = (m: Member, id?: string, bitrate?: number) =>
+    mcuMessage(m, { type: 'offer', sid: 'sid-1', roomType: 'video', ...(bitrate ? { bitrate } : {}), payload: { type: 'offer', sdp: publisherOffer() } }, m.sessionid, id);
+
+  const proxySfu = () => setup!.server.sfu as ProxySfu;
+  const roomCounts = async () => Promise.all(probes.map(async (p) => (await p.rooms()).length));
+
+  it('places publishers by the proxies’ countries (ProxySfu with a client country)', async () => {
+    const registry = new Registry();
+    const sfu = new ProxySfu({
+      tokenId: key.tokenId,
+      tokenKey: createPrivateKey(readFileSync(key.privateKeyPath)),
+      timeoutMs: 2_000,
+      proxyTimeoutMs: 2_000,
+      maxStreamBitrate: 1_000_000,
+      maxScreenBitrate: 2_000_000,
+      continentOverrides: {},
+      metrics: createProxyMetrics(registry),
+      log: silentLogger(),
+    });
+    try {
+      sfu.setTargets(proxies.map((p) => ({ url: p.url })));
+      sfu.start();
+      await waitFor(() => sfu.connections.every((c) => c.connected), { timeout: 10_000, name: 'both proxies connected' });
+      expect(sfu.connections.map((c) => c.country)).toEqual(['DE', 'US']);
+      const request = { sid: 's', streamType: 'video' as const, bitrate: 0, mediaTypes: 3 };
+      const us = await sfu.newPublisher({ ...request, publisherId: 'from-us', country: 'US' });
+      expect(us.connection.url).toBe(proxies[1]!.url);
+      const ca = await sfu.newPublisher({ ...request, publisherId: 'from-ca', country: 'CA' });
+      expect(ca.connection.url).toBe(proxies[1]!.url);
+      const at = await sfu.newPublisher({ ...request, publisherId: 'from-at', country: 'AT' });
+      expect(at.connection.url).toBe(proxies[0]!.url);
+      await waitFor(async () => (await roomCounts()).join() === '1,2', { timeout: 5_000, name: 'rooms on both Janus' });
+      await Promise.all([us.close(), ca.close(), at.close()]);
+      await waitFor(async () => (await roomCounts()).join() === '0,0', { timeout: 5_000, name: 'rooms gone from both Janus' });
+    } finally {
+      await sfu.stop();
+    }
+  });
+
+  it('spreads publishers by load through the signaling server; SIGUSR1 on a proxy takes it out of placement until it exits', async () => {
+    setup = await startTestSetup({
+      roomEventBatchMs: 5,
+      extraConfig: ['[mcu]', 'type = proxy', `url = ${proxies.map((p) => p.url).join(' ')}`, `token_id = ${key.tokenId}`, `token_key = ${key.privateKeyPath}`, 'timeout = 2', 'proxytimeout = 2'].join('\n'),
+      mcu: { proxy: { reconnect: { initialMs: 50, maxMs: 200 }, resumeGraceMs: 200 } },
+    });
+    setup.nextcloud.setRoom('load', {});
+    await waitFor(() => proxySfu().connections.length === 2 && proxySfu().connections.every((c) => c.connected), {
+      timeout: 10_000,
+      name: 'both proxies connected',
+    });
+    const [p1, p2] = proxies as [SignalingProxy, SignalingProxy];
+    const loadOf = async (p: SignalingProxy) => Number(new RegExp(`signaling_mcu_backend_load\\{url="${p.url}"\\} (\\d+)`).exec(await metrics(setup!))?.[1] ?? NaN);
+
+    const a = await member('load-a', 'load');
+    offer(a);
+    await nextMcu(a, 'answer');
+    expect(await roomCounts()).toEqual([1, 0]);
+    // The first proxy reports its new load (published bitrate / 1024); the next publisher, with a
+    // small bitrate, goes to the second, which is then the less loaded one.
+    await waitFor(async () => (await loadOf(p1)) > 0, { timeout: 5_000, name: 'load reported' });
+    const b = await member('load-b', 'load');
+    offer(b, undefined, 100_000);
+    await nextMcu(b, 'answer');
+    expect(await roomCounts()).toEqual([1, 1]);
+    await waitFor(async () => (await loadOf(p2)) > 0, { timeout: 5_000, name: 'second load reported' });
+    expect(await loadOf(p2)).toBeLessThan(await loadOf(p1));
+
+    // The second proxy is told to shut down: it keeps b's publisher but takes no new ones, so the
+    // next publisher goes to the more loaded first proxy.
+    p2.kill('SIGUSR1');
+    await waitFor(() => proxySfu().connections.find((c) => c.url === p2.url)?.shutdownScheduled === true, { timeout: 5_000, name: 'shutdown-scheduled' });
+    const c = await member('load-c', 'load');
+    offer(c);
+    await nextMcu(c, 'answer');
+    expect(await roomCounts()).toEqual([2, 1]);
+    expect(p2.pid).toBeDefined();
+
+    // b leaves the call: its publisher is deleted, the draining proxy exits by itself.
+    await b.client.bye();
+    await waitFor(async () => (await roomCounts())[1] === 0, { timeout: 10_000, name: 'b’s room deleted' });
+    await waitFor(() => proxySfu().connections.find((conn) => conn.url === p2.url)?.connected === false, { timeout: 10_000, name: 'second proxy gone' });
+  });
+
+  it('a proxy killed mid-call: its publishers are dropped and clients publish again on the other one', async () => {
+    const [p1, p2] = proxies as [SignalingProxy, SignalingProxy];
+    await p2.restart();
+    await waitFor(() => proxySfu().connections.every((c) => c.connected && !c.shutdownScheduled), { timeout: 10_000, name: 'second proxy back' });
+    const d = await member('kill-d', 'load');
+    // p1 carries two publishers, so d goes to p2; then p2 is killed under it.
+    offer(d);
+    await nextMcu(d, 'answer');
+    expect((await roomCounts())[1]).toBe(1);
+    p2.kill();
+    await waitFor(async () => !/signaling_mcu_publishers\{type="video"\} 3/.test(await metrics(setup!)), { timeout: 10_000, name: 'publisher dropped' });
+    offer(d, 'again');
+    const answer = await d.client.waitForMessage((m) => m.type === 'error' || (m.type === 'message' && m.message?.data?.type === 'answer'), 10_000);
+    expect(answer.type).toBe('message');
+    expect((await roomCounts())[0]).toBe(3);
+    expect(proxySfu().connections.find((c) => c.url === p1.url)?.connected).toBe(true);
+  });
+});
