@@ -1,1 +1,2 @@
 export * from './etcd';
+export * from './grpc';

@@ -17,3 +17,5 @@ export { makeTestCertificate } from './test-certificate';
 export type { TestCertificate, TestCertificateOptions } from './test-certificate';
 export { startSignalingProxy, writeProxyTokenKey, GO_PROXY_BINARY } from './signaling-proxy';
 export type { SignalingProxy, SignalingProxyOptions, ProxyTokenKey } from './signaling-proxy';
+export { createTestCa } from './test-certificates';
+export type { TestCa, TestKeyPair, IssueOptions } from './test-certificates';
