@@ -129,6 +129,7 @@ export class ClusterPeers extends EventEmitter<ClusterPeersEvents> {
   reload(grpc: GrpcOptions): void {
     if (this.#closed) return;
     try {
+      this.#validate(grpc);
       const tlsChanged = TLS_KEYS.some((k) => (grpc[k] ?? '') !== (this.#grpc[k] ?? ''));
       const kindChanged =
         (grpc.targettype ?? 'static') !== (this.#grpc.targettype ?? 'static') ||
@@ -206,14 +207,20 @@ export class ClusterPeers extends EventEmitter<ClusterPeersEvents> {
     this.removeAllListeners();
   }
 
+  /** Throws for a section that cannot be applied (before anything is torn down). */
+  #validate(grpc: GrpcOptions): void {
+    if ((grpc.targettype ?? 'static') !== 'etcd') return;
+    if (this.#options.etcd === undefined) throw new Error('[grpc] targettype = etcd needs [etcd] endpoints');
+    if ((grpc.targetprefix?.trim() ?? '') === '') throw new Error('[grpc] targettype = etcd needs targetprefix');
+  }
+
   #load(grpc: GrpcOptions): void {
+    this.#validate(grpc);
     const type = grpc.targettype ?? 'static';
     if (type === 'etcd') {
       if (this.#watch !== undefined) return;
-      const etcd = this.#options.etcd;
-      if (etcd === undefined) throw new Error('[grpc] targettype = etcd needs [etcd] endpoints');
-      const prefix = grpc.targetprefix?.trim() ?? '';
-      if (prefix === '') throw new Error('[grpc] targettype = etcd needs targetprefix');
+      const etcd = this.#options.etcd!;
+      const prefix = grpc.targetprefix!.trim();
       const watch = etcd.watchPrefix(prefix, { decode: jsonValue(parseEtcdTarget) });
       watch.on('added', (key, target) => this.#etcdAdd(key, target.address));
       watch.on('changed', (key, target, previous) => {

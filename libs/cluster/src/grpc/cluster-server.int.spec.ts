@@ -1,6 +1,6 @@
 import { Metadata, credentials, makeGenericClientConstructor, status, type ServiceError } from '@grpc/grpc-js';
 import { silentLogger } from '@talk-signaling/runtime';
-import { waitFor } from '@talk-signaling/testing';
+import { freePort, waitFor } from '@talk-signaling/testing';
 import { Registry } from 'prom-client';
 import { GetInternalSessionsRequest, LookupResumeIdReply, RpcSessionsClient } from '../generated/sessions';
 import { ClusterPeer } from './cluster-peer';
@@ -185,7 +185,6 @@ describe('ClusterServer + ClusterPeer (loopback, unencrypted)', () => {
 
 describe('ClusterPeer to an unreachable node', () => {
   it('times out at the deadline (upstream waits for the connection)', async () => {
-    const { freePort } = await import('@talk-signaling/testing');
     const port = await freePort();
     const peer = new ClusterPeer(`127.0.0.1:${port}`, credentials.createInsecure());
     try {

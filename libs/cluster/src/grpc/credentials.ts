@@ -1,4 +1,4 @@
-import { ChannelCredentials, ServerCredentials, credentials as grpcCredentials, experimental } from '@grpc/grpc-js';
+import { ServerCredentials, credentials as grpcCredentials, experimental, type ChannelCredentials } from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
 import type { Logger } from '@talk-signaling/runtime';
 import type { GrpcTlsOptions } from './grpc-options';
