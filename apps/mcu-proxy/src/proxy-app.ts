@@ -4,6 +4,7 @@ import { DEFAULT_STATS_ALLOWED, DEFAULT_TRUSTED_PROXIES, IpAllowList, type Logge
 import type { ProxyConfig } from './config/proxy-config';
 import { ProxyHttpServer } from './http/proxy-http-server';
 import { JanusBackend } from './janus/janus-backend';
+import { RemoteSubscribers } from './remote/remote-subscribers';
 import { ProxyServer } from './server/proxy-server';
 import { StaticTokenStore } from './tokens/static-token-store';
 import type { TokenStore } from './tokens/token-store';
@@ -32,6 +33,8 @@ export class ProxyApp {
   readonly tokens: TokenStore;
   readonly backend: JanusBackend;
   readonly proxy: ProxyServer;
+  /** Subscribing side of remote streams; undefined without `[app] token_id`. */
+  readonly remote: RemoteSubscribers | undefined;
   readonly http: ProxyHttpServer;
   readonly #log: Logger;
   addresses: AddressInfo[] = [];
@@ -50,6 +53,7 @@ export class ProxyApp {
       ...(options.reconcileIntervalMs !== undefined ? { reconcileIntervalMs: options.reconcileIntervalMs } : {}),
       ...(options.janusReconnect ? { reconnect: options.janusReconnect, startRetry: options.janusReconnect } : {}),
     });
+    this.remote = RemoteSubscribers.create({ config, backend: this.backend, log: options.log });
     this.proxy = new ProxyServer({
       config,
       version: PROXY_VERSION,
@@ -57,6 +61,7 @@ export class ProxyApp {
       registry: this.registry,
       tokens: this.tokens,
       backend: this.backend,
+      ...(this.remote ? { remote: this.remote } : {}),
       ...(options.sessionExpiryMs !== undefined ? { sessionExpiryMs: options.sessionExpiryMs } : {}),
       ...(options.expireIntervalMs !== undefined ? { expireIntervalMs: options.expireIntervalMs } : {}),
       ...(options.loadIntervalMs !== undefined ? { loadIntervalMs: options.loadIntervalMs } : {}),
@@ -83,6 +88,7 @@ export class ProxyApp {
   async stop(): Promise<void> {
     await this.http.close();
     await this.proxy.stop();
+    await this.remote?.closeAll();
     await this.backend.stop();
     this.tokens.close();
     this.#log.info('proxy stopped');

@@ -27,6 +27,10 @@ export type {
 } from './gateway/janus-types';
 
 export { VideoRoomPublisher, streamId } from './videoroom/publisher';
+export { VideoRoomRemotePublisher } from './videoroom/remote-publisher';
+export type { RemotePublisherSettings } from './videoroom/remote-publisher';
+export { publisherStreamsFromSdp } from './videoroom/publisher-streams';
+export type { PublisherStream } from './videoroom/publisher-streams';
 export { VideoRoomSubscriber, selectionBody, DEFAULT_JOIN_TIMEOUT_MS } from './videoroom/subscriber';
 export type { SubscriberOptions } from './videoroom/subscriber';
 export { VideoRoomRegistry, DuplicatePublisherError, NoSuchPublisherError } from './videoroom/videoroom-registry';

@@ -12,6 +12,7 @@ import type { ProxyClientMessage } from '@talk-signaling/protocol';
 import type { Logger } from '@talk-signaling/runtime';
 import type { ProxyConfig } from '../config/proxy-config';
 import type { JanusBackend } from '../janus/janus-backend';
+import type { RemotePublications } from '../remote/remote-publications';
 import type { ProxySession } from '../session/proxy-session';
 import { TokenError, type TokenClaims } from '../tokens/token-verifier';
 import { commandResponse, errorMessage, eventMessage, knownError, payloadResponse } from './messages';
@@ -21,15 +22,9 @@ import type { ProxyMetrics } from './proxy-metrics';
 type Command = Extract<ProxyClientMessage, { type: 'command' }>['command'];
 type Payload = Extract<ProxyClientMessage, { type: 'payload' }>['payload'];
 
-/** Proxy ↔ proxy remote streams (see `remote/`). */
+/** Subscribing side of remote streams (see `remote/remote-subscribers.ts`). */
 export interface RemoteStreams {
-  /** Creates a subscriber fed by a remote publisher on the proxy at `remoteUrl`. */
   createSubscriber(session: ProxySession, request: { publisherId: string; streamType: PublisherStreamType; remoteUrl: string }): Promise<SubscriberClient>;
-  publishRemote(client: PublisherClient, session: ProxySession, hostname: string, port: number, rtcpPort: number): Promise<void>;
-  unpublishRemote(client: PublisherClient, session: ProxySession, hostname: string, port: number, rtcpPort: number): Promise<void>;
-  publisherStreams(client: PublisherClient): unknown[];
-  /** A session with remote publications went away: stop publishing to it. */
-  sessionClosed(session: ProxySession): Promise<void>;
 }
 
 export interface CommandHandlerOptions {
@@ -40,6 +35,9 @@ export interface CommandHandlerOptions {
   log: Logger;
   isShutdownScheduled: () => boolean;
   verifyToken: (token: string) => Promise<TokenClaims>;
+  /** Publishing side of remote streams (always there: needs no configuration). */
+  publications: RemotePublications;
+  /** Subscribing side; absent without `[app] token_id`/`token_key`. */
   remote?: RemoteStreams;
 }
 
@@ -81,26 +79,36 @@ export class CommandHandler {
       case 'publish-remote':
       case 'unpublish-remote': {
         const client = this.#o.clients.get(cmd.clientId ?? '');
-        const remote = this.#o.remote;
-        if (!client || client.kind !== 'publisher' || !remote) {
+        if (!client || client.kind !== 'publisher') {
           session.send(knownError(id, 'unknown_client'));
           return;
         }
         const hostname = cmd.hostname ?? '';
         const port = cmd.port ?? 0;
         const rtcpPort = cmd.rtcpPort ?? 0;
-        if (cmd.type === 'publish-remote') await remote.publishRemote(client, session, hostname, port, rtcpPort);
-        else await remote.unpublishRemote(client, session, hostname, port, rtcpPort);
+        try {
+          if (cmd.type === 'publish-remote') await this.#o.publications.publish(client, session, hostname, port, rtcpPort);
+          else await this.#o.publications.unpublish(client, session, hostname, port, rtcpPort);
+        } catch (err) {
+          this.#log.info({ err: (err as Error).message, client: client.id, hostname, port }, `${cmd.type} failed`);
+          session.send(errorMessage(id, 'internal_error', (err as Error).message));
+          return;
+        }
         session.send(commandResponse(id, { id: client.id }));
         return;
       }
       case 'get-publisher-streams': {
         const client = this.#o.clients.get(cmd.clientId ?? '');
-        if (!client || client.kind !== 'publisher' || !this.#o.remote) {
+        if (!client || client.kind !== 'publisher') {
           session.send(knownError(id, 'unknown_client'));
           return;
         }
-        session.send(commandResponse(id, { id: client.id, streams: this.#o.remote.publisherStreams(client) }));
+        const streams = client.publisher.streams();
+        if (!streams) {
+          session.send(errorMessage(id, 'internal_error', 'no offer and/or answer processed yet'));
+          return;
+        }
+        session.send(commandResponse(id, { id: client.id, streams }));
         return;
       }
       default:
@@ -143,10 +151,7 @@ export class CommandHandler {
   async close(client: ProxyClient): Promise<void> {
     this.drop(client);
     if (client.kind === 'publisher') await client.publisher.close();
-    else {
-      await client.subscriber.close();
-      await client.remote?.close();
-    }
+    else await client.subscriber.close();
   }
 
   /** Forgets a client (its Janus object is already gone or going). */
@@ -203,6 +208,7 @@ export class CommandHandler {
     publisher.on('candidate', (candidate) => session.send(candidateMessage(clientId, candidate)));
     publisher.on('candidatesCompleted', () => session.send(eventMessage({ type: 'ice-completed', clientId })));
     publisher.once('close', () => {
+      this.#o.publications.publisherClosed(client);
       if (this.#o.clients.get(clientId) !== client) return;
       this.drop(client);
       session.send(eventMessage({ type: 'publisher-closed', clientId }));
@@ -222,7 +228,8 @@ export class CommandHandler {
     let client: SubscriberClient;
     if (cmd.remoteUrl) {
       const remote = this.#o.remote;
-      if (!remote) {
+      // Janus < 1.1 has no remote publishers.
+      if (!remote || (this.#o.backend.connected && !this.#o.backend.remoteStreams)) {
         session.send(knownError(id, 'unsupported_subscriber'));
         return;
       }
@@ -275,7 +282,6 @@ export class CommandHandler {
     const subscriber = client.subscriber;
     if (session.closed) {
       await subscriber.close();
-      await client.remote?.close();
       return;
     }
     const clientId = client.id;
@@ -289,7 +295,6 @@ export class CommandHandler {
     subscriber.once('close', () => {
       if (this.#o.clients.get(clientId) !== client) return;
       this.drop(client);
-      void client.remote?.close();
       session.send(eventMessage({ type: 'subscriber-closed', clientId }));
     });
     this.#log.info({ session: session.id, client: clientId, publisherId, streamType, remote: cmd.remoteUrl }, 'subscriber created');

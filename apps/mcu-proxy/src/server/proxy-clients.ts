@@ -20,8 +20,6 @@ export interface PublisherClient extends ClientBase {
 export interface SubscriberClient extends ClientBase {
   readonly kind: 'subscriber';
   readonly subscriber: VideoRoomSubscriber;
-  /** Set for a subscriber of a remote stream (fed by another proxy). */
-  readonly remote?: { close(): Promise<void> };
 }
 
 /** A publisher or subscriber created through the proxy protocol. */

@@ -5,6 +5,7 @@ import type { Logger } from '@talk-signaling/runtime';
 import type { ProxyConfig } from '../config/proxy-config';
 import type { JanusBackend } from '../janus/janus-backend';
 import { LoadReporter } from '../load/load-reporter';
+import { RemotePublications } from '../remote/remote-publications';
 import { ProxySession, SESSION_EXPIRY_MS } from '../session/proxy-session';
 import type { TokenStore } from '../tokens/token-store';
 import { TokenError, verifyProxyToken } from '../tokens/token-verifier';
@@ -45,6 +46,7 @@ export class ProxyServer {
   readonly sessions = new Map<string, ProxySession>();
   readonly clients = new ProxyClients();
   readonly #commands: CommandHandler;
+  readonly #publications: RemotePublications;
   readonly #load: LoadReporter;
   readonly #expiryMs: number;
   #expireTimer: NodeJS.Timeout | undefined;
@@ -57,6 +59,7 @@ export class ProxyServer {
     this.#log = options.log;
     this.#expiryMs = options.sessionExpiryMs ?? SESSION_EXPIRY_MS;
     this.metrics = createProxyMetrics(options.registry);
+    this.#publications = new RemotePublications(options.log);
     this.#load = new LoadReporter({
       clients: this.clients,
       maxIncomingMbit: options.config.bandwidth.incoming,
@@ -75,6 +78,7 @@ export class ProxyServer {
       log: this.#log,
       isShutdownScheduled: () => this.#shutdownScheduled,
       verifyToken: (token) => this.#verify(token),
+      publications: this.#publications,
       ...(options.remote ? { remote: options.remote } : {}),
     });
     this.clients.onEmpty(() => {
@@ -217,6 +221,7 @@ export class ProxyServer {
       conn.send({ type: 'bye', bye: { reason } });
     }
     this.#log.info({ session: session.id, reason, clients: session.clients.size }, 'session closed');
+    await this.#publications.sessionClosed(session);
     await Promise.all([...session.clients.values()].map((client) => this.#commands.close(client)));
   }
 

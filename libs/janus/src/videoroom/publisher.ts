@@ -1,9 +1,10 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from '@talk-signaling/runtime';
-import { ClosedError } from '../gateway/errors';
+import { ClosedError, JanusError, VideoRoomErrorCode } from '../gateway/errors';
 import type { JanusHandle } from '../gateway/janus-handle';
 import type { JanusSession } from '../gateway/janus-session';
 import type { IceCandidate, Jsep } from '../gateway/janus-types';
+import { publisherStreamsFromSdp, type PublisherStream } from './publisher-streams';
 import { FEED_IDS, VIDEOROOM_PLUGIN, type PublisherEvents, type PublisherSettings, type PublisherStreamType } from './videoroom-types';
 
 /** The Janus room `description` upstream uses: `"<publisher id>|<stream type>"`. */
@@ -193,6 +194,46 @@ export class VideoRoomPublisher extends EventEmitter<PublisherEvents> {
     this.#offerSdp = offer.sdp;
     this.#answerSdp = result.jsep.sdp;
     return result.jsep;
+  }
+
+  /** Streams for a remote publisher elsewhere; undefined until an offer was answered. */
+  streams(): PublisherStream[] | undefined {
+    if (this.#offerSdp === undefined || this.#answerSdp === undefined) return undefined;
+    return publisherStreamsFromSdp(this.#offerSdp, this.#answerSdp);
+  }
+
+  /**
+   * Janus 1.1 `publish_remotely`: forward this publisher's RTP to a remote publisher of another
+   * Janus at `host:port` (`rtcpPort` for RTCP). `remoteId` names the forwarding; an existing one
+   * with that id (436) is replaced.
+   */
+  async publishRemotely(remote: { remoteId: string; host: string; port: number; rtcpPort: number }): Promise<void> {
+    this.#assertOpen();
+    const body = {
+      request: 'publish_remotely',
+      room: this.#roomId,
+      publisher_id: this.feedId,
+      remote_id: remote.remoteId,
+      host: remote.host,
+      port: remote.port,
+      rtcp_port: remote.rtcpPort,
+    };
+    try {
+      await this.#handle.request(body, { timeoutMs: this.#settings.timeoutMs });
+    } catch (err) {
+      if (!(err instanceof JanusError) || err.code !== VideoRoomErrorCode.IdExists) throw err;
+      await this.unpublishRemotely(remote.remoteId);
+      await this.#handle.request(body, { timeoutMs: this.#settings.timeoutMs });
+    }
+  }
+
+  /** Janus 1.1 `unpublish_remotely`. */
+  async unpublishRemotely(remoteId: string): Promise<void> {
+    this.#assertOpen();
+    await this.#handle.request(
+      { request: 'unpublish_remotely', room: this.#roomId, publisher_id: this.feedId, remote_id: remoteId },
+      { timeoutMs: this.#settings.timeoutMs },
+    );
   }
 
   /** Forwards a client candidate. */

@@ -4,6 +4,7 @@ import type { JanusHandle } from '../gateway/janus-handle';
 import type { JanusSession } from '../gateway/janus-session';
 import type { VideoRoomMetrics } from './metrics';
 import { streamId, VideoRoomPublisher } from './publisher';
+import { VideoRoomRemotePublisher, type RemotePublisherSettings } from './remote-publisher';
 import { VideoRoomSubscriber, type SubscriberOptions } from './subscriber';
 import { FEED_IDS, type PublisherSettings, type PublisherStreamType } from './videoroom-types';
 
@@ -72,6 +73,8 @@ export class VideoRoomRegistry {
   readonly #subscribers = new Map<string, Set<VideoRoomSubscriber>>();
   /** Waiters for a publisher to be registered, by stream id. */
   readonly #publisherWaiters = new Map<string, Set<() => void>>();
+  /** Remote publishers (Janus 1.1 `add_remote_publisher`); their rooms count as owned. */
+  readonly #remotePublishers = new Set<VideoRoomRemotePublisher>();
   /** Orphan candidates from the last reconcile run. */
   #suspects = new Set<number>();
 
@@ -194,6 +197,19 @@ export class VideoRoomRegistry {
     return subscriber;
   }
 
+  /** Creates and tracks a remote publisher (its room is spared by {@link reconcile}). */
+  async createRemotePublisher(session: JanusSession, settings: RemotePublisherSettings): Promise<VideoRoomRemotePublisher> {
+    const remote = await VideoRoomRemotePublisher.create(session, settings);
+    this.#remotePublishers.add(remote);
+    remote.onClose(() => this.#remotePublishers.delete(remote));
+    return remote;
+  }
+
+  /** Live remote publishers. */
+  get remotePublisherCount(): number {
+    return this.#remotePublishers.size;
+  }
+
   /** Closes everything `owner` has: its publishers (destroying their rooms) and subscribers. */
   async closeOwner(owner: string): Promise<void> {
     const closing: Promise<void>[] = [];
@@ -207,6 +223,7 @@ export class VideoRoomRegistry {
   /** Closes every tracked object (shutdown). */
   async closeAll(): Promise<void> {
     const closing: Promise<void>[] = [...this.#publishers.values()].map((p) => p.close());
+    for (const remote of this.#remotePublishers) closing.push(remote.close());
     for (const set of this.#subscribers.values()) for (const s of set) closing.push(s.close());
     await Promise.all(closing);
   }
@@ -222,6 +239,7 @@ export class VideoRoomRegistry {
     const list = Array.isArray(reply['list']) ? (reply['list'] as { room?: unknown; description?: unknown }[]) : [];
     this.#metrics?.janusRooms.set(list.length);
     const owned = new Set([...this.#publishers.values()].map((p) => p.roomId));
+    for (const remote of this.#remotePublishers) owned.add(remote.roomId);
     const orphans = new Set<number>();
     for (const room of list) {
       if (typeof room.room !== 'number' || typeof room.description !== 'string') continue;

@@ -1,0 +1,159 @@
+import { publisherOffer, recvonlyAnswer, startJanus, waitFor, type ManagedProcess } from '@talk-signaling/testing';
+import { JanusInspector } from './janus-inspector';
+import { startTestProxy, type TestProxy } from './proxy-harness';
+import { makeTokenIdentity, proxyToken, ProxyTestClient } from './proxy-test-client';
+
+jest.setTimeout(40_000);
+
+/**
+ * Remote streams: a subscriber on proxy B fed by a publisher on proxy A, each proxy with its
+ * own Janus (Janus 1.1 `publish_remotely` / `add_remote_publisher`).
+ */
+describe('mcu-proxy remote streams between two proxies', () => {
+  const server1 = makeTokenIdentity('server1');
+  const proxyB = makeTokenIdentity('proxyb');
+  let janusA: ManagedProcess;
+  let janusB: ManagedProcess;
+  let a: TestProxy;
+  let b: TestProxy;
+  let inspectA: JanusInspector;
+  let inspectB: JanusInspector;
+  const clients: ProxyTestClient[] = [];
+
+  const helloed = async (proxy: TestProxy): Promise<ProxyTestClient> => {
+    const client = await ProxyTestClient.connect(proxy.wsUrl);
+    clients.push(client);
+    expect((await client.hello(await proxyToken(server1))).type).toBe('hello');
+    return client;
+  };
+  const publishOnA = async (client: ProxyTestClient): Promise<string> => {
+    const id = (await client.command({ type: 'create-publisher', sid: '1', streamType: 'video' })).command.id as string;
+    const answer = await client.payload({ type: 'offer', clientId: id, sid: '1', payload: { type: 'offer', sdp: publisherOffer() } });
+    expect(answer.payload.payload.type).toBe('answer');
+    return id;
+  };
+  const remoteSubscribe = async (client: ProxyTestClient, publisherId: string, sub = publisherId) =>
+    client.command({
+      type: 'create-subscriber',
+      publisherId,
+      streamType: 'video',
+      remoteUrl: `${a.httpUrl}/`,
+      remoteToken: await proxyToken(server1, { sub }),
+    });
+  const roomsOn = async (inspector: JanusInspector, publisherId: string) =>
+    (await inspector.publisherRooms()).filter((r) => r.description === `${publisherId}|video`);
+
+  beforeAll(async () => {
+    [janusA, janusB] = await Promise.all([startJanus(), startJanus()]);
+    a = await startTestProxy({ janusUrl: janusA.url, signaling: [server1, proxyB] });
+    b = await startTestProxy({
+      janusUrl: janusB.url,
+      signaling: [server1],
+      extra: `[app]\ntoken_id = proxyb\ntoken_key = ${proxyB.privateKeyFile}\nhostname = 127.0.0.1`,
+    });
+    await waitFor(() => a.app.backend.connected && b.app.backend.connected, { timeout: 10_000, name: 'proxies connected to janus' });
+    [inspectA, inspectB] = await Promise.all([JanusInspector.connect(janusA.url), JanusInspector.connect(janusB.url)]);
+  });
+  afterEach(() => {
+    for (const c of clients.splice(0)) c.close();
+  });
+  afterAll(async () => {
+    await Promise.all([inspectA?.close(), inspectB?.close()]);
+    await Promise.all([a?.stop(), b?.stop()]);
+    await Promise.all([janusA?.stop(), janusB?.stop()]);
+  });
+
+  it('announces remote-streams only where it can subscribe remotely', async () => {
+    const onB = await ProxyTestClient.connect(b.wsUrl);
+    const onA = await ProxyTestClient.connect(a.wsUrl);
+    clients.push(onA, onB);
+    expect((await onB.hello(await proxyToken(server1))).hello.server.features).toEqual(['remote-streams']);
+    expect((await onA.hello(await proxyToken(server1))).hello.server.features).toEqual([]);
+    expect((await fetch(`${b.httpUrl}/welcome`)).headers.get('x-spreed-signaling-features')).toBe('remote-streams');
+  });
+
+  it('get-publisher-streams describes the publisher from its SDPs', async () => {
+    const sA = await helloed(a);
+    const publisherId = await publishOnA(sA);
+    const reply = await sA.command({ type: 'get-publisher-streams', clientId: publisherId });
+    expect(reply.command).toEqual({
+      id: publisherId,
+      streams: [
+        { mid: '0', mindex: 0, type: 'audio', codec: 'opus', fec: true },
+        { mid: '1', mindex: 1, type: 'video', codec: 'VP8' },
+      ],
+    });
+    await sA.command({ type: 'delete-publisher', clientId: publisherId });
+  });
+
+  it('subscribes on B to a publisher on A: one shared remote feed, offer/answer/selectStream, all undone when the last subscriber goes', async () => {
+    const sA = await helloed(a);
+    const sB = await helloed(b);
+    const publisherId = await publishOnA(sA);
+    const sessionsOnA = a.app.proxy.sessions.size;
+
+    const first = await remoteSubscribe(sB, publisherId);
+    expect(first.type).toBe('command');
+    expect(first.command.sid).toMatch(/^\d+$/);
+    // B connected to A as a client of its own (hello with B's token).
+    expect(a.app.proxy.sessions.size).toBe(sessionsOnA + 1);
+    expect(await roomsOn(inspectB, publisherId)).toHaveLength(1);
+    // A answered get-publisher-streams and publish-remote (Janus accepted publish_remotely; a
+    // failure there fails the subscriber on B).
+    const commandsOnA = async () => (await a.app.proxy.metrics.commandMessagesTotal.get()).values;
+    expect(await commandsOnA()).toEqual(
+      expect.arrayContaining([
+        { labels: { type: 'get-publisher-streams' }, value: expect.any(Number) },
+        { labels: { type: 'publish-remote' }, value: 1 },
+      ]),
+    );
+
+    const offer = await sB.payload({ type: 'requestoffer', clientId: first.command.id, sid: first.command.sid });
+    expect(offer.payload.payload.type).toBe('offer');
+    expect(offer.payload.payload.sdp).toContain('m=video');
+    const answered = await sB.payload({ type: 'answer', clientId: first.command.id, sid: first.command.sid, payload: { type: 'answer', sdp: recvonlyAnswer(offer.payload.payload.sdp) } });
+    expect(answered.payload).toEqual({ type: 'answer', clientId: first.command.id, payload: null });
+    expect((await sB.payload({ type: 'selectStream', clientId: first.command.id, payload: { substream: 0, audio: true } })).payload.payload).toBeNull();
+    expect((await sB.payload({ type: 'selectStream', clientId: first.command.id, payload: { audio: 'yes' } })).error.code).toBe('internal_error');
+
+    const second = await remoteSubscribe(sB, publisherId);
+    expect(second.type).toBe('command');
+    expect(await roomsOn(inspectB, publisherId)).toHaveLength(1);
+    expect(b.app.remote!.feedCount).toBe(1);
+
+    await sB.command({ type: 'delete-subscriber', clientId: first.command.id });
+    expect(await roomsOn(inspectB, publisherId)).toHaveLength(1);
+    await sB.command({ type: 'delete-subscriber', clientId: second.command.id });
+    await waitFor(async () => (await roomsOn(inspectB, publisherId)).length === 0, { timeout: 5_000, name: 'remote room destroyed on B' });
+    await waitFor(() => a.app.proxy.sessions.size === sessionsOnA, { timeout: 5_000, name: 'B disconnected from A' });
+    expect(await commandsOnA()).toContainEqual({ labels: { type: 'unpublish-remote' }, value: 1 });
+    expect(b.app.remote!.feedCount).toBe(0);
+    // The publisher on A is untouched.
+    expect(await roomsOn(inspectA, publisherId)).toHaveLength(1);
+    await sA.command({ type: 'delete-publisher', clientId: publisherId });
+  });
+
+  it('the publisher closing on A closes the remote subscribers on B and their room', async () => {
+    const sA = await helloed(a);
+    const sB = await helloed(b);
+    const publisherId = await publishOnA(sA);
+    const sub = await remoteSubscribe(sB, publisherId);
+    expect(sub.type).toBe('command');
+    await sA.command({ type: 'delete-publisher', clientId: publisherId });
+    expect((await sB.event('subscriber-closed')).event).toEqual({ type: 'subscriber-closed', clientId: sub.command.id });
+    await waitFor(async () => (await roomsOn(inspectB, publisherId)).length === 0, { timeout: 5_000, name: 'remote room destroyed on B' });
+  });
+
+  it('refuses remote subscribers with a token for another publisher, or where remote streams are off', async () => {
+    const sA = await helloed(a);
+    const sB = await helloed(b);
+    const publisherId = await publishOnA(sA);
+    expect((await remoteSubscribe(sB, publisherId, 'someone-else')).error.code).toBe('auth_failed');
+    expect((await remoteSubscribe(sA, publisherId)).error).toEqual({ code: 'unsupported_subscriber', message: 'Remote subscribers are not supported.' });
+    const unknown = await remoteSubscribe(sB, 'no-such-publisher');
+    expect(unknown.error.code).toBe('internal_error');
+    expect(unknown.error.message).toMatch(/unknown_client/);
+    expect(b.app.remote!.feedCount).toBe(0);
+    await sA.command({ type: 'delete-publisher', clientId: publisherId });
+  });
+});
