@@ -20,6 +20,7 @@ import { startPageServer, type PageServer } from './page-server';
 import type { E2eState, InboundStats } from './page/types';
 import { CHROMIUM_ARGS, CHROMIUM_PATH, type E2eResult } from './result';
 import { runScenario, type ScenarioResult } from './scenario';
+import { startE2eProxy, waitForProxyConnected, type E2eProxy } from './proxy';
 import { startE2eSignaling, type E2eSignaling } from './signaling';
 
 const ROOM = 'e2e-media-room';
@@ -32,7 +33,9 @@ const { values: flags } = parseArgs({
   },
   strict: true,
 });
-const mode = flags.mode === 'janus' ? 'janus' : 'signaling';
+const mode = flags.mode === 'janus' || flags.mode === 'proxy' || flags.mode === 'go-proxy' ? flags.mode : 'signaling';
+/** Proxy modes: signaling → (our mcu-proxy | the Go proxy 0.4.1) → Janus; the first media only. */
+const viaProxy = mode === 'proxy' || mode === 'go-proxy';
 const totalTimeoutMs = Number(flags.timeout);
 if (!Number.isInteger(totalTimeoutMs) || totalTimeoutMs < 10_000) throw new Error(`--timeout: expected ms >= 10000, got ${flags.timeout}`);
 
@@ -47,7 +50,7 @@ function progress(text: string): void {
 }
 
 /** Everything started, for teardown in reverse. */
-const started: { janus?: E2eJanus; nc?: FakeNextcloud; signaling?: E2eSignaling; pages?: PageServer; context?: BrowserContext; profile?: string } = {};
+const started: { janus?: E2eJanus; proxy?: E2eProxy; nc?: FakeNextcloud; signaling?: E2eSignaling; pages?: PageServer; context?: BrowserContext; profile?: string } = {};
 const pageStates: Record<string, E2eState | undefined> = {};
 const scenario: ScenarioResult = {};
 const ownNetns = netnsOf('self') as string;
@@ -96,13 +99,19 @@ async function run(): Promise<InboundStats> {
   nc.setRoom(ROOM, {});
   mark('nextcloud');
 
-  if (mode === 'signaling') {
+  if (viaProxy) {
+    started.proxy = await startE2eProxy(mode === 'proxy' ? 'ours' : 'go', started.janus.url, path.join(repoRoot, 'dist/apps/mcu-proxy/main.js'));
+    mark('proxy');
+  }
+  if (mode !== 'janus') {
     started.signaling = await startE2eSignaling({
       mainJs: path.join(repoRoot, 'dist/apps/signaling/main.js'),
       backendUrl: nc.url,
       backendSecret: BACKEND_SECRET,
       janusUrl: started.janus.url,
+      ...(started.proxy ? { mcuSection: started.proxy.mcuSection } : {}),
     });
+    if (started.proxy) await waitForProxyConnected(started.signaling.wsUrl, remaining());
     mark('signaling');
   }
 
@@ -120,7 +129,7 @@ async function run(): Promise<InboundStats> {
 
   const janusRoom = 1000 + Math.floor(Math.random() * 1e6);
   const pageUrl = (role: string, user: { userid: string; ticket: string }, extra: Record<string, string> = {}): string => {
-    const q = new URLSearchParams({ role, mode, room: ROOM, userid: user.userid, ticket: user.ticket, backend: nc.backendUrl, ...extra });
+    const q = new URLSearchParams({ role, mode: viaProxy ? 'signaling' : mode, room: ROOM, userid: user.userid, ticket: user.ticket, backend: nc.backendUrl, ...extra });
     if (started.signaling !== undefined) q.set('ws', started.signaling.wsUrl);
     q.set('janus', started.janus?.url ?? '');
     q.set('janusRoom', String(janusRoom));
@@ -136,7 +145,7 @@ async function run(): Promise<InboundStats> {
   await subscriber.goto(pageUrl('subscriber', subscriberUser, { feed: published.sessionId ?? '' }), { timeout: remaining() });
   const received = await watchPage(subscriber, 'subscriber', (s) => s.phase === 'done');
   mark('media');
-  if (started.signaling === undefined) return received.stats as InboundStats;
+  if (started.signaling === undefined || viaProxy) return received.stats as InboundStats;
 
   const pages = { publisher, subscriber };
   await runScenario({
@@ -185,6 +194,7 @@ async function teardown(): Promise<ProcessInfo[]> {
   if (started.profile !== undefined) await step('profile', () => rm(started.profile as string, { recursive: true, force: true }));
   if (started.pages !== undefined) await step('page server', () => (started.pages as PageServer).close());
   if (started.signaling !== undefined) await step('signaling', () => (started.signaling as E2eSignaling).stop());
+  if (started.proxy !== undefined) await step('proxy', () => (started.proxy as E2eProxy).stop());
   if (started.nc !== undefined) await step('nextcloud', () => (started.nc as FakeNextcloud).close());
   if (started.janus !== undefined) await step('janus', () => (started.janus as E2eJanus).stop());
   // Anything left (a Chromium helper that outlived the browser, say) is killed and reported.
@@ -222,6 +232,7 @@ async function main(): Promise<void> {
     progress(`FAILED: ${error}`);
     await refreshPageStates();
     if (started.signaling !== undefined) progress(`signaling output (tail):\n${started.signaling.output().slice(-6_000)}`);
+    if (started.proxy !== undefined) progress(`proxy output (tail):\n${started.proxy.output().slice(-4_000)}`);
     if (started.janus !== undefined) progress(`janus output (tail):\n${started.janus.output().slice(-4_000)}`);
     for (const [name, state] of Object.entries(pageStates)) progress(`${name} page log:\n  ${state?.log.join('\n  ') ?? '(none)'}`);
   } finally {
@@ -236,6 +247,7 @@ async function main(): Promise<void> {
     ...(error === undefined ? {} : { error }),
     ...(stats === undefined ? {} : { stats }),
     ...(mode === 'signaling' ? { scenario } : {}),
+    ...(started.proxy ? { proxy: started.proxy.kind } : {}),
     serverErrors: Object.fromEntries(Object.entries(pageStates).map(([name, state]) => [name, state?.serverErrors ?? []])),
     address: NETNS_ADDRESS,
     netns: ownNetns,

@@ -27,7 +27,7 @@ interface RunOutcome {
   strays: ProcessInfo[];
 }
 
-function runInNetns(mode: 'signaling' | 'janus'): Promise<RunOutcome> {
+function runInNetns(mode: 'signaling' | 'janus' | 'proxy' | 'go-proxy'): Promise<RunOutcome> {
   return new Promise((resolve, reject) => {
     const child = spawn('unshare', ['-n', '--', process.execPath, script, '--mode', mode, '--timeout', String(RUN_TIMEOUT_MS)], {
       cwd: repoRoot,
@@ -168,6 +168,30 @@ describe('end-to-end media in headless Chromium (private network namespace)', ()
     }
     expectNothingLeft(outcome);
   }, RUN_TIMEOUT_MS + 20_000);
+
+  // The call through a signaling proxy: signaling server (`[mcu] type = proxy`) → proxy → Janus,
+  // once with our mcu-proxy and once with the Go proxy 0.4.1 of the Debian package.
+  for (const [mode, name] of [['proxy', 'our mcu-proxy'], ['go-proxy', 'the Go proxy 0.4.1']] as const) {
+    it(`the subscriber receives the publisher's video and audio through the signaling server, ${name} and Janus`, async () => {
+      const outcome = await runInNetns(mode);
+      expectSuccess(outcome);
+      const { result } = outcome;
+      expect(result.proxy).toBe(mode === 'proxy' ? 'ours' : 'go');
+      expect(result.stats?.videoFramesDecoded).toBeGreaterThan(0);
+      expect(result.stats?.audioPacketsReceived).toBeGreaterThan(0);
+      expect(result.stats?.remoteCandidate).toContain(result.address);
+      if (mode === 'go-proxy') {
+        expect(result.serverErrors).toEqual({ publisher: [], subscriber: [] });
+      } else {
+        // Known mcu-proxy bug: it checks the publisher's candidates against its Janus handle id
+        // instead of the sid of create-publisher, so the publisher's trickled candidates fail
+        // (media still flows on the candidates in the offer). Tighten to [] once fixed.
+        expect(result.serverErrors.subscriber).toEqual([]);
+        for (const error of result.serverErrors.publisher ?? []) expect(error).toMatch(/^processing_failed/);
+      }
+      expectNothingLeft(outcome);
+    }, RUN_TIMEOUT_MS + 20_000);
+  }
 
   // The same two pages talking to Janus' VideoRoom directly: checks the harness itself (namespace,
   // bridge address, Janus ICE settings, Chromium flags), so a failure of the test above that this

@@ -22,12 +22,14 @@ export const CHROMIUM_ARGS: readonly string[] = [
 /** The one JSON line the runner prints on stdout. */
 export interface E2eResult {
   ok: boolean;
-  mode: 'signaling' | 'janus';
+  mode: 'signaling' | 'janus' | 'proxy' | 'go-proxy';
   error?: string;
   /** The subscriber's last getStats() reading. */
   stats?: InboundStats;
   /** Mode `signaling`: what the steps after the first media observed (as far as they got). */
   scenario?: ScenarioResult;
+  /** Proxy modes: which proxy carried the call. */
+  proxy?: 'ours' | 'go';
   /** `error` messages the signaling server sent each page during the MCU flow (should be none). */
   serverErrors: Record<string, string[]>;
   /** The namespace's bridge address (Janus' host candidate). */

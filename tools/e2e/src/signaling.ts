@@ -25,6 +25,8 @@ export interface SignalingOptions {
   backendSecret: string;
   /** Janus WebSocket URL for `[mcu] url`. */
   janusUrl: string;
+  /** The whole `[mcu]` section instead of `type = janus` with `janusUrl` (proxy modes). */
+  mcuSection?: string;
 }
 
 /** The config the test runs the server with: one backend, in-process bus, `[mcu] type = janus`. */
@@ -55,9 +57,7 @@ secret = ${opts.backendSecret}
 [nats]
 url = nats://loopback
 
-[mcu]
-type = janus
-url = ${opts.janusUrl}
+${opts.mcuSection ?? `[mcu]\ntype = janus\nurl = ${opts.janusUrl}`}
 `;
 }
 
