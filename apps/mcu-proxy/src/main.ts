@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, createLogger, type LogLevel } from '@talk-signaling/runtime';
 import { readProxyConfigFile } from './config/proxy-config';
 import { ProxyApp } from './proxy-app';
+import { EtcdTokenStore } from './tokens/etcd-token-store';
 import { StaticTokenStore } from './tokens/static-token-store';
 import { PROXY_VERSION } from './version';
 
@@ -25,7 +26,7 @@ async function main(): Promise<void> {
   const configPath = values.config;
   let app: ProxyApp;
   try {
-    app = new ProxyApp(readProxyConfigFile(configPath), { log, processMetrics: true });
+    app = await ProxyApp.create(readProxyConfigFile(configPath), { log, processMetrics: true });
   } catch (err) {
     const issues = err instanceof ConfigError ? err.issues : [(err as Error).message];
     for (const issue of issues) console.error(`config: ${issue}`);
@@ -69,6 +70,7 @@ async function main(): Promise<void> {
     try {
       const config = readProxyConfigFile(configPath);
       if (app.tokens instanceof StaticTokenStore) app.tokens.reload(config.tokens);
+      else if (app.tokens instanceof EtcdTokenStore) app.tokens.reload(config.tokenKeyFormats);
       app.proxy.setBandwidthLimits(config.bandwidth.incoming, config.bandwidth.outgoing);
       log.info('SIGHUP: configuration reloaded');
     } catch (err) {

@@ -5,7 +5,9 @@ import type { ProxyConfig } from './config/proxy-config';
 import { ProxyHttpServer } from './http/proxy-http-server';
 import { JanusBackend } from './janus/janus-backend';
 import { RemoteSubscribers } from './remote/remote-subscribers';
+import { EtcdClient } from '@talk-signaling/cluster';
 import { ProxyServer } from './server/proxy-server';
+import { EtcdTokenStore } from './tokens/etcd-token-store';
 import { StaticTokenStore } from './tokens/static-token-store';
 import type { TokenStore } from './tokens/token-store';
 import { PROXY_VERSION } from './version';
@@ -39,12 +41,21 @@ export class ProxyApp {
   readonly #log: Logger;
   addresses: AddressInfo[] = [];
 
-  constructor(config: ProxyConfig, options: ProxyAppOptions) {
+  /** Builds the app; `tokentype = etcd` needs the etcd client first. */
+  static async create(config: ProxyConfig, options: ProxyAppOptions): Promise<ProxyApp> {
+    if (config.app.tokentype === 'static') return new ProxyApp(config, options, new StaticTokenStore(config.tokens, options.log));
+    // Upstream falls back to etcd options in [tokens] when [etcd] names no endpoints.
+    const etcdOptions = config.etcd.endpoints.length > 0 || config.etcd.discoverysrv ? config.etcd : config.tokensEtcd;
+    const etcd = await EtcdClient.create(etcdOptions, options.log);
+    if (!etcd) throw new Error('tokentype = etcd: no etcd endpoints configured ([etcd] endpoints or discoverysrv)');
+    return new ProxyApp(config, options, new EtcdTokenStore(etcd, config.tokenKeyFormats, options.log));
+  }
+
+  private constructor(config: ProxyConfig, options: ProxyAppOptions, tokens: TokenStore) {
     this.config = config;
     this.#log = options.log;
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry });
-    if (config.app.tokentype !== 'static') throw new Error('[app] tokentype = etcd is not supported yet');
-    this.tokens = new StaticTokenStore(config.tokens, options.log);
+    this.tokens = tokens;
     this.backend = new JanusBackend({
       url: config.mcu.url,
       timeoutMs: config.mcu.timeout * 1000,

@@ -24,7 +24,7 @@ export async function startTestProxy(opts: {
   log?: Logger;
 }): Promise<TestProxy> {
   const text = proxyConfText(opts.janusUrl, opts.signaling, opts.extra);
-  const app = new ProxyApp(parseProxyConfig(text, {}), { log: opts.log ?? silentLogger(), ...opts.options });
+  const app = await ProxyApp.create(parseProxyConfig(text, {}), { log: opts.log ?? silentLogger(), ...opts.options });
   const [address] = await app.start();
   const base = `127.0.0.1:${address!.port}`;
   return { app, wsUrl: `ws://${base}/proxy`, httpUrl: `http://${base}`, stop: () => app.stop() };
@@ -36,7 +36,6 @@ export function proxyConfText(janusUrl: string, signaling: TokenIdentity[], extr
     '[http]',
     `listen = ${listen}`,
     '[app]',
-    'tokentype = static',
     '[mcu]',
     'type = janus',
     `url = ${janusUrl}`,

@@ -84,6 +84,8 @@ export interface ProxyConfig {
   mcu: z.infer<typeof McuSection>;
   stats: z.infer<typeof StatsSection>;
   etcd: z.infer<typeof EtcdSection>;
+  /** etcd options written in `[tokens]` (upstream's legacy place for them). */
+  tokensEtcd: z.infer<typeof EtcdSection>;
   /** `[tokens]` for `tokentype = static`: token id → public key file (without `keyformat`). */
   tokens: Map<string, string>;
   /** `[tokens] keyformat` for `tokentype = etcd`. */
@@ -113,6 +115,7 @@ export function parseProxyConfig(text: string, env: NodeJS.ProcessEnv = process.
   const parsed: Record<string, Record<string, unknown>> = {};
   for (const [name, schema] of Object.entries(SECTIONS)) parsed[name] = read(name, schema);
   const { tokens, keyFormats } = readTokens(ini, env);
+  const tokensEtcd = read('tokens', EtcdSection) as ProxyConfig['etcd'];
   const raw = (section: string, key: string): string => {
     const found = getIniString(ini, section, key);
     return found.found ? found.value : '';
@@ -130,6 +133,7 @@ export function parseProxyConfig(text: string, env: NodeJS.ProcessEnv = process.
     mcu: parsed['mcu'] as ProxyConfig['mcu'],
     stats: parsed['stats'] as ProxyConfig['stats'],
     etcd: parsed['etcd'] as ProxyConfig['etcd'],
+    tokensEtcd,
     tokens,
     tokenKeyFormats: keyFormats,
   };
@@ -146,6 +150,9 @@ export function readProxyConfigFile(path: string, env: NodeJS.ProcessEnv = proce
   return parseProxyConfig(text, env);
 }
 
+/** `[tokens]` keys that are etcd options (legacy place), not token ids. */
+const ETCD_KEYS = new Set(Object.keys(EtcdSection.shape));
+
 function readTokens(ini: ParsedIni, env: NodeJS.ProcessEnv): { tokens: Map<string, string>; keyFormats: string[] } {
   const tokens = new Map<string, string>();
   let keyFormats = [DEFAULT_TOKEN_KEY_FORMAT];
@@ -154,6 +161,7 @@ function readTokens(ini: ParsedIni, env: NodeJS.ProcessEnv): { tokens: Map<strin
     const found = getIniString(ini, 'tokens', key);
     if (!found.found || found.value === '') continue;
     const value = substituteEnv(found.value, env).value;
+    if (ETCD_KEYS.has(key)) continue;
     if (key === 'keyformat') {
       const formats = value.split(',').map((f) => f.trim()).filter((f) => f !== '');
       if (formats.length > 0) keyFormats = formats;
