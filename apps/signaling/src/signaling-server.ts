@@ -1,7 +1,7 @@
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { WebSocket } from 'ws';
 import { ClientFeature, ServerFeature } from '@talk-signaling/protocol';
-import { LoopbackBus, type Bus } from '@talk-signaling/nats-bus';
+import { createBus, createBusMetrics, type Bus } from '@talk-signaling/nats-bus';
 import { DEFAULT_STATS_ALLOWED, DEFAULT_TRUSTED_PROXIES, IpAllowList, type Logger } from '@talk-signaling/runtime';
 import { BackendClient } from './backend/backend-client';
 import { BackendRegistry } from './backend/backend-registry';
@@ -67,6 +67,8 @@ export interface SignalingServerOptions {
   federationReconnect?: { initialMs: number; maxMs: number };
   /** Bounds of a federation connection's queues (default 1,024 messages / 1 MiB waiting, 2 MiB unsent). */
   federationBudget?: FederationBudget;
+  /** NATS timing overrides for tests (defaults: first connection 1 s → 8 s, reconnect every 1 s). */
+  bus?: { connectBackoff?: { initialMs: number; maxMs: number }; reconnectWaitMs?: number };
   /** MCU timing overrides for tests (upstream: start-up retry 1 s → 16 s, Janus reconnect 1 s → 32 s, unshareScreen 1 s). */
   mcu?: {
     startRetry?: { initialMs: number; maxMs: number };
@@ -167,11 +169,13 @@ export class SignalingServer {
       maxBufferedBytes: opts.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES,
       pendingBudget: opts.pendingBudget,
     });
-    if (config.nats.url.join(',') !== 'nats://loopback') {
-      // Until the NATS bus lands this server runs single-node; say so instead of failing quietly.
-      opts.log.warn({ url: config.nats.url }, 'NATS is not supported yet: using the in-process bus (single node only)');
-    }
-    this.bus = new LoopbackBus({ onError: (err, subject) => opts.log.error({ err, subject }, 'bus handler failed') });
+    // `[nats] url`: nats://loopback keeps everything in this process, anything else is NATS.
+    this.bus = createBus(config.nats.url, {
+      log: opts.log.child({ component: 'bus' }),
+      metrics: createBusMetrics(this.registry),
+      onError: (err, subject) => opts.log.error({ err, subject }, 'bus handler failed'),
+      ...opts.bus,
+    });
     this.router = new Router(this.bus);
     const router = this.router;
     this.hub.addListener({
@@ -309,6 +313,7 @@ export class SignalingServer {
       source: {
         version: SERVER_VERSION,
         features: () => this.features.welcome,
+        nats: () => this.bus.info(),
         dialout: () =>
           [...this.sessions.all()]
             .filter((s) => s.clientType === 'internal' && s.features.has(ClientFeature.StartDialout))
@@ -347,6 +352,9 @@ export class SignalingServer {
   /** Binds every configured listener; resolves with the bound addresses. */
   async start(): Promise<string[]> {
     const { http, https } = this.config;
+    // Like upstream, serve nobody before the bus is up (NATS: first connection retried 1 s → 8 s).
+    await this.bus.start();
+    this.#log.info({ bus: this.bus.kind, urls: this.bus.info().urls }, this.bus.kind === 'loopback' ? 'message bus: in-process (single node)' : 'message bus: NATS');
     const bound: string[] = [];
     for (const address of http.listen) {
       bound.push(await this.http.listen({ address, readTimeout: http.readtimeout, writeTimeout: http.writetimeout }));

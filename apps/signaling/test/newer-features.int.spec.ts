@@ -142,6 +142,7 @@ describe('newer protocol features', () => {
     const info = JSON.parse(text);
     expect(info.version).toEqual(expect.any(String));
     expect(info.features).toContain('serverinfo');
+    expect(info.nats).toEqual({ urls: ['nats://loopback'], connected: true, serverurl: 'nats://loopback' });
     expect(info.dialout).toEqual([
       { sessionid: hello.hello.sessionid, connected: true, address: '127.0.0.1', useragent: expect.any(String), features: ['start-dialout'] },
     ]);

@@ -40,6 +40,8 @@ export interface TestSetupOptions {
   nextcloud?: FakeNextcloud;
   /** Listen on this port instead of a free one (e.g. to restart a server in place). */
   port?: number;
+  /** `[nats] url` (default `nats://loopback`), e.g. a real nats-server shared by several servers. */
+  natsUrl?: string;
   /** Any other server option (e.g. shorter federation reconnects). */
   serverOptions?: Partial<SignalingServerOptions>;
 }
@@ -60,7 +62,7 @@ export async function startTestSetup(opts: TestSetupOptions = {}): Promise<TestS
     '[clients]',
     `internalsecret = ${opts.internalSecret ?? INTERNAL_SECRET}`,
     '[nats]',
-    'url = nats://loopback',
+    `url = ${opts.natsUrl ?? 'nats://loopback'}`,
     '[backend]',
     nextcloud2 ? 'backends = nc1, nc2' : 'backends = nc1',
     '[nc1]',

@@ -1,3 +1,13 @@
-export type { Bus, BusSubscription } from './bus';
-export { LoopbackBus } from './loopback-bus';
+export type { Bus, BusInfo, BusSubscription } from './bus';
+export { busLimits, DEFAULT_BUS_LIMITS } from './bus-limits';
+export type { BusLimits } from './bus-limits';
+export { createBus, DEPRECATED_LOOPBACK_URL } from './create-bus';
+export type { CreateBusOptions } from './create-bus';
+export { decodeAsyncMessage } from './decode-message';
+export { LoopbackBus, LOOPBACK_URL } from './loopback-bus';
+export type { LoopbackBusOptions } from './loopback-bus';
+export { createBusMetrics } from './metrics';
+export type { BusMetrics, DropReason } from './metrics';
+export { NatsBus, DEFAULT_CONNECT_BACKOFF, DEFAULT_RECONNECT_WAIT_MS } from './nats-bus';
+export type { NatsBusEvents, NatsBusOptions } from './nats-bus';
 export { backendRoomSubject, COMPAT_BACKEND_ID, roomSubject, sessionSubject, userSubject } from './subject';

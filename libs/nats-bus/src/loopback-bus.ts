@@ -1,83 +1,95 @@
-import type { Bus, BusSubscription } from './bus';
+import type { Bus, BusInfo, BusSubscription } from './bus';
+import { busLimits, type BusLimits } from './bus-limits';
+import { DeliveryQueue, SubjectState, type Handler } from './delivery-queue';
+import { estimateJsonSize } from './json-size';
+import type { BusMetrics } from './metrics';
 
-type Handler = (message: object) => void;
+export const LOOPBACK_URL = 'nats://loopback';
+
+const NOTHING = Object.freeze({});
+
+export interface LoopbackBusOptions {
+  /** A handler threw (the other handlers still get the message). */
+  onError?: (err: unknown, subject: string) => void;
+  limits?: Partial<BusLimits>;
+  metrics?: BusMetrics;
+}
 
 /**
  * The in-process bus (`[nats] url = nats://loopback`): a single node, and the same code paths
  * as with NATS. Delivery is asynchronous (a microtask after `publish`), in publish order, so
- * callers see the same ordering and re-entrancy rules as with a real NATS connection.
+ * callers see the same ordering and re-entrancy rules as with a real NATS connection, and the
+ * queue has the same budget (bytes estimated from the object, since nothing is serialised).
  */
 export class LoopbackBus implements Bus {
-  readonly #subjects = new Map<string, Set<Handler>>();
-  /** Pending deliveries as flat (subject, message) pairs: no object allocated per publish. */
-  readonly #queue: (string | object)[] = [];
-  #scheduled = false;
-  readonly #drainTask = (): void => this.#drain();
+  readonly kind = 'loopback';
+  readonly #subjects = new Map<string, SubjectState>();
+  readonly #queue: DeliveryQueue;
+  readonly #metrics: BusMetrics | undefined;
+  readonly #sizeOf = (limit: number): number => estimateJsonSize(this.#sizing, limit);
+  /** The message being queued, for #sizeOf (saves a closure per publish). */
+  #sizing: object = NOTHING;
   #closed = false;
-  #onError: (err: unknown, subject: string) => void;
 
-  constructor(opts: { onError?: (err: unknown, subject: string) => void } = {}) {
-    this.#onError = opts.onError ?? (() => undefined);
+  constructor(opts: LoopbackBusOptions = {}) {
+    this.#metrics = opts.metrics;
+    this.#queue = new DeliveryQueue({ limits: busLimits(opts.limits), onError: opts.onError ?? (() => undefined) });
+    this.#metrics?.connected.set(1);
+    this.#metrics?.setSource({
+      subjects: () => this.#subjects.size,
+      queuedMessages: () => this.#queue.queuedMessages,
+      queuedBytes: () => this.#queue.queuedBytes,
+    });
   }
 
+  async start(): Promise<void> {}
+
   publish(subject: string, message: object): void {
-    if (this.#closed || !this.#subjects.has(subject)) return;
-    this.#queue.push(subject, message);
-    if (!this.#scheduled) {
-      this.#scheduled = true;
-      queueMicrotask(this.#drainTask);
-    }
+    if (this.#closed) return;
+    const state = this.#subjects.get(subject);
+    if (!state) return;
+    this.#sizing = message;
+    const queued = this.#queue.pushLocal(state, message, this.#sizeOf);
+    this.#sizing = NOTHING;
+    if (!queued) this.#metrics?.dropped.inc({ reason: 'queue_full' });
   }
 
   subscribe(subject: string, handler: Handler): BusSubscription {
-    let handlers = this.#subjects.get(subject);
-    if (!handlers) {
-      handlers = new Set();
-      this.#subjects.set(subject, handlers);
+    let state = this.#subjects.get(subject);
+    if (!state) {
+      state = new SubjectState(subject);
+      this.#subjects.set(subject, state);
     }
     // A wrapper per subscription, so subscribing the same function twice yields two deliveries.
     const entry: Handler = (m) => handler(m);
-    handlers.add(entry);
+    state.handlers.add(entry);
+    const owner = state;
     let active = true;
     return {
       unsubscribe: () => {
         if (!active) return;
         active = false;
-        const set = this.#subjects.get(subject);
-        if (!set) return;
-        set.delete(entry);
-        if (set.size === 0) this.#subjects.delete(subject);
+        owner.handlers.delete(entry);
+        if (owner.handlers.size === 0 && this.#subjects.get(subject) === owner) this.#subjects.delete(subject);
       },
     };
   }
 
+  info(): BusInfo {
+    return { urls: [LOOPBACK_URL], connected: true, serverurl: LOOPBACK_URL };
+  }
+
   async close(): Promise<void> {
-    this.#drain();
+    if (this.#closed) return;
+    this.#queue.flush();
     this.#closed = true;
     this.#subjects.clear();
+    this.#queue.clear();
+    this.#metrics?.connected.set(0);
   }
 
   /** Number of subjects with at least one subscriber (tests, metrics). */
   get subjectCount(): number {
     return this.#subjects.size;
-  }
-
-  #drain(): void {
-    this.#scheduled = false;
-    // Messages published by handlers during the drain are appended and delivered in this loop.
-    for (let i = 0; i < this.#queue.length; i += 2) {
-      const subject = this.#queue[i] as string;
-      const message = this.#queue[i + 1] as object;
-      const handlers = this.#subjects.get(subject);
-      if (!handlers) continue;
-      for (const handler of handlers) {
-        try {
-          handler(message);
-        } catch (err) {
-          this.#onError(err, subject);
-        }
-      }
-    }
-    this.#queue.length = 0;
   }
 }

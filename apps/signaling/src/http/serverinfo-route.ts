@@ -6,8 +6,8 @@ export interface ServerInfoSource {
   version: string;
   /** The welcome feature list. */
   features(): readonly string[];
-  /** `{urls, connected}` of the message bus, when there is one to report. */
-  nats?(): { urls: string[]; connected: boolean } | undefined;
+  /** The message bus (upstream's `BackendServerInfoNats`: urls, connected, serverurl, serverid, version, clustername). */
+  nats?(): { urls: string[]; connected: boolean; serverurl?: string; serverid?: string; version?: string; clustername?: string } | undefined;
   /** Dialout-capable internal clients. */
   dialout?(): { sessionid: string; connected: boolean; address?: string; useragent?: string; features?: string[] }[];
 }
