@@ -33,7 +33,7 @@ describe('[nats] url with a real nats-server', () => {
   }
 
   it('reports the NATS connection in the server info', async () => {
-    const info = await (await fetch(`${one.baseUrl}api/v1/serverinfo`)).json();
+    const info = (await (await fetch(`${one.baseUrl}api/v1/serverinfo`)).json()) as { nats: unknown };
     expect(info.nats).toEqual({ urls: [nats.url], connected: true, serverurl: expect.stringContaining('127.0.0.1:'), serverid: expect.any(String), version: expect.any(String) });
     expect(one.server.bus.kind).toBe('nats');
   });
