@@ -29,6 +29,8 @@ describe('[nats] url with a real nats-server', () => {
     clients.push(client);
     const reply = await client.hello({ url: nextcloud.backendUrl, params: nextcloud.addUser(userid) });
     await client.next('welcome');
+    // The session's subscriptions must have reached nats-server before another node addresses it.
+    await setup.server.bus.flush();
     return { client, sessionid: reply.hello.sessionid as string };
   }
 

@@ -29,6 +29,11 @@ export interface Bus {
   publish(subject: string, message: object): void;
   /** Handlers of one subject are called in publish order, never re-entrantly from `publish`. */
   subscribe(subject: string, handler: (message: object) => void): BusSubscription;
+  /**
+   * Resolves once what was published and subscribed so far is in effect at the NATS server (one
+   * round trip; loopback: at once). For tests that hand a session id to another node at once.
+   */
+  flush(): Promise<void>;
   /** Connection state for `/api/v1/serverinfo`. */
   info(): BusInfo;
   /** Flushes what was published (NATS: drains the connection) and stops delivering. */

@@ -44,6 +44,8 @@ export class LoopbackBus implements Bus {
 
   async start(): Promise<void> {}
 
+  async flush(): Promise<void> {}
+
   publish(subject: string, message: object): void {
     if (this.#closed) return;
     const state = this.#subjects.get(subject);
