@@ -74,12 +74,14 @@ while (queue.length) {
 rmSync(outDir, { recursive: true, force: true });
 mkdirSync(outDir, { recursive: true });
 for (const file of ['main.js', 'main.js.map']) {
-  if (existsSync(path.join(bundleDir, file))) cpSync(path.join(bundleDir, file), path.join(outDir, file));
+  if (existsSync(path.join(bundleDir, file))) cpSync(path.join(bundleDir, file), path.join(outDir, file), { preserveTimestamps: true });
 }
 for (const dir of [...staged].sort()) {
   // Nested node_modules of a staged package are staged separately (only if needed).
+  // Timestamps kept: an unchanged app then gives an identical image layer (build cache hit).
   cpSync(dir, path.join(outDir, dir), {
     recursive: true,
+    preserveTimestamps: true,
     filter: (src) => !path.relative(dir, src).split(path.sep).includes('node_modules'),
   });
 }
