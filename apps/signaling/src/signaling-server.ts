@@ -41,6 +41,7 @@ import type { PendingBudget } from './session/client-session';
 import { SessionIdCodec } from './session/session-id-codec';
 import { Throttler } from './throttle/throttler';
 import { addTurnRoute } from './turn/turn-route';
+import { Geoip } from './geoip/geoip';
 import { SERVER_PRODUCT, SERVER_VERSION } from './version';
 
 export interface SignalingServerOptions {
@@ -69,6 +70,8 @@ export interface SignalingServerOptions {
   federationBudget?: FederationBudget;
   /** NATS timing overrides for tests (defaults: first connection 1 s → 8 s, reconnect every 1 s). */
   bus?: { connectBackoff?: { initialMs: number; maxMs: number }; reconnectWaitMs?: number };
+  /** GeoIP database refresh interval and retry delays (tests shorten upstream's 24 h and 1 s → 5 min). */
+  geoip?: { refreshMs?: number; retry?: { initialMs: number; maxMs: number } };
   /** MCU timing overrides for tests (upstream: start-up retry 1 s → 16 s, Janus reconnect 1 s → 32 s, unshareScreen 1 s). */
   mcu?: {
     startRetry?: { initialMs: number; maxMs: number };
@@ -118,6 +121,8 @@ export class SignalingServer {
   readonly sfu: Sfu | undefined;
   /** MCU flows inside `message` data; undefined without an MCU. */
   readonly mcu: McuHandler | undefined;
+  /** Clients' countries (`[geoip]` and the overrides). */
+  readonly geoip: Geoip;
   readonly #log: Logger;
   readonly #hubMetrics: ReturnType<typeof createHubMetrics>;
   readonly #throttler: Throttler;
@@ -176,6 +181,8 @@ export class SignalingServer {
       onError: (err, subject) => opts.log.error({ err, subject }, 'bus handler failed'),
       ...opts.bus,
     });
+    this.geoip = new Geoip(config, { log: opts.log.child({ component: 'geoip' }), registry: this.registry, ...opts.geoip });
+    this.hub.addListener(this.geoip);
     this.router = new Router(this.bus);
     const router = this.router;
     this.hub.addListener({
@@ -239,7 +246,7 @@ export class SignalingServer {
       trustedProxies,
       log: opts.log.child({ component: 'http' }),
       onWebSocket: (ws: WebSocket, req, ip) =>
-        this.hub.accept(ws, { ip, userAgent: String(req.headers['user-agent'] ?? 'unknown user agent') }),
+        this.hub.accept(ws, { ip, userAgent: String(req.headers['user-agent'] ?? 'unknown user agent'), country: this.geoip.country(ip) }),
     });
     this.http.routes.add('GET', '/api/v1/welcome', (_req, res) =>
       sendJson(res, 200, { 'nextcloud-spreed-signaling': 'Welcome', version: SERVER_VERSION }),
@@ -352,6 +359,8 @@ export class SignalingServer {
   /** Binds every configured listener; resolves with the bound addresses. */
   async start(): Promise<string[]> {
     const { http, https } = this.config;
+    // A database file that cannot be read is fatal, as upstream; a download runs in the background.
+    await this.geoip.start();
     // Like upstream, serve nobody before the bus is up (NATS: first connection retried 1 s → 8 s).
     await this.bus.start();
     this.#log.info({ bus: this.bus.kind, urls: this.bus.info().urls }, this.bus.kind === 'loopback' ? 'message bus: in-process (single node)' : 'message bus: NATS');
@@ -378,6 +387,7 @@ export class SignalingServer {
     const unanswered = await this.http.waitForWebSockets(WEBSOCKET_CLOSE_GRACE_MS);
     if (unanswered > 0) this.#log.info({ unanswered }, 'closed WebSockets that did not answer the close frame');
     this.#roomPing.stop();
+    this.geoip.stop();
     await this.sfu?.stop();
     await this.http.close();
     await this.bus.close();

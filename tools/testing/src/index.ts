@@ -19,3 +19,5 @@ export { startSignalingProxy, writeProxyTokenKey, GO_PROXY_BINARY } from './sign
 export type { SignalingProxy, SignalingProxyOptions, ProxyTokenKey } from './signaling-proxy';
 export { createTestCa } from './test-certificates';
 export type { TestCa, TestKeyPair, IssueOptions } from './test-certificates';
+export { writeMmdb } from './mmdb-writer';
+export type { MmdbNetwork, MmdbOptions, MmdbValue } from './mmdb-writer';

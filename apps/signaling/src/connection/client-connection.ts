@@ -8,7 +8,7 @@ export interface ConnectionInfo {
   /** Real client address (trusted-proxy aware). */
   ip: string;
   userAgent: string;
-  /** ISO country of `ip` (GeoIP) when known; the proxy MCU places streams near it. */
+  /** ISO country of `ip` or a pseudo-country (`loopback`, `unknown-country`, ...; see geoip/); the proxy MCU places streams near it. */
   country?: string;
 }
 
