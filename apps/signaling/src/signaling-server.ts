@@ -128,6 +128,8 @@ export class SignalingServer {
   readonly #throttler: Throttler;
   readonly #backendClient: BackendClient;
   readonly #roomPing: RoomPing;
+  /** `[mcu] type = proxy`: applies a reloaded configuration (SIGHUP). */
+  #reloadMcu: ((config: Readonly<ServerConfig>) => void) | undefined;
 
   constructor(config: Readonly<ServerConfig>, opts: SignalingServerOptions) {
     this.config = config;
@@ -272,7 +274,9 @@ export class SignalingServer {
     if (opts.mcu?.sfu || (config.mcu.type === 'janus' && config.mcu.url[0]) || config.mcu.type === 'proxy') {
       const mcuMetrics = createMcuMetrics(this.registry);
       const mcuLog = opts.log.child({ component: 'mcu' });
-      this.sfu = opts.mcu?.sfu ?? (config.mcu.type === 'proxy' ? createProxySfu(config, this.registry, mcuLog, opts.mcu?.proxy) : new JanusSfu({
+      const proxy = !opts.mcu?.sfu && config.mcu.type === 'proxy' ? createProxySfu(config, this.registry, mcuLog, opts.mcu?.proxy) : undefined;
+      this.#reloadMcu = proxy?.reload;
+      this.sfu = opts.mcu?.sfu ?? proxy?.sfu ?? (new JanusSfu({
         url: config.mcu.url[0] ?? '',
         timeoutMs: config.mcu.timeout * 1000,
         maxStreamBitrate: config.mcu.maxstreambitrate,
@@ -351,6 +355,7 @@ export class SignalingServer {
    */
   reload(config: Readonly<ServerConfig>): { added: string[]; removed: string[] } {
     const result = this.backends.reload(config);
+    this.#reloadMcu?.(config);
     this.#hubMetrics.backendCurrent.set(this.backends.size);
     this.#log.info({ ...result, backends: this.backends.size }, 'backends reloaded');
     return result;

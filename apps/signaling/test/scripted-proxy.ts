@@ -21,6 +21,8 @@ export class ScriptedProxy {
   readonly sockets = new Set<WebSocket>();
   /** Sessions this proxy knows; a resume of another id fails with `no_such_session`. */
   readonly sessions = new Set<string>();
+  /** `Host` headers of the WebSocket upgrades. */
+  readonly hosts: string[] = [];
   #next = 0;
 
   private constructor(
@@ -36,7 +38,10 @@ export class ScriptedProxy {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as AddressInfo).port;
     const proxy = new ScriptedProxy(server, wss, `http://127.0.0.1:${port}/`, options);
-    wss.on('connection', (ws) => proxy.#accept(ws));
+    wss.on('connection', (ws, req) => {
+      proxy.hosts.push(String(req.headers.host));
+      proxy.#accept(ws);
+    });
     return proxy;
   }
 

@@ -14,7 +14,7 @@ export type ProxySfuTuning = ProxySfuOptions['connection'] & { dnsIntervalMs?: n
  * `[mcu] type = proxy`: the proxy SFU with its list of proxies from the configuration
  * (`urltype = static`, optionally with DNS discovery, or `urltype = etcd`).
  */
-export function createProxySfu(config: ServerConfig, registry: Registry, log: Logger, tuning: ProxySfuTuning = {}): ProxySfu {
+export function createProxySfu(config: ServerConfig, registry: Registry, log: Logger, tuning: ProxySfuTuning = {}): { sfu: ProxySfu; reload: (config: Readonly<ServerConfig>) => void } {
   const mcu = config.mcu;
   const { dnsIntervalMs, ...connection } = tuning;
   const sfu = new ProxySfu({
@@ -32,7 +32,8 @@ export function createProxySfu(config: ServerConfig, registry: Registry, log: Lo
   });
   if (mcu.urltype === 'etcd') {
     sfu.addTargetSource(new EtcdProxyTargets({ etcd: config.etcd, prefix: mcu.keyprefix, onTargets: (list) => sfu.setTargets(list), log }));
-    return sfu;
+    // The etcd list follows etcd itself; a reload only brings new continent overrides.
+    return { sfu, reload: (next) => sfu.setContinentOverrides(next.continentOverrides) };
   }
   const targets = new StaticProxyTargets({
     urls: mcu.url,
@@ -42,5 +43,12 @@ export function createProxySfu(config: ServerConfig, registry: Registry, log: Lo
     ...(dnsIntervalMs ? { intervalMs: dnsIntervalMs } : {}),
   });
   sfu.addTargetSource(targets);
-  return sfu;
+  return {
+    sfu,
+    // SIGHUP (upstream): continent overrides and the static proxy list / DNS discovery.
+    reload: (next) => {
+      sfu.setContinentOverrides(next.continentOverrides);
+      if (next.mcu.type === 'proxy' && next.mcu.urltype === 'static') targets.update(next.mcu.url, next.mcu.dnsdiscovery);
+    },
+  };
 }

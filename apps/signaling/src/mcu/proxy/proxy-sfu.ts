@@ -29,7 +29,7 @@ export interface ProxySfuOptions {
   proxyTimeoutMs: number;
   maxStreamBitrate: number;
   maxScreenBitrate: number;
-  /** `[continent-overrides]`. */
+  /** `[continent-overrides]` (replaced on SIGHUP through {@link ProxySfu.setContinentOverrides}). */
   continentOverrides: Readonly<Record<string, readonly string[]>>;
   metrics: ProxyMetrics;
   log: Logger;
@@ -61,6 +61,7 @@ const streamKey = (publisherId: string, streamType: string): string => `${publis
  */
 export class ProxySfu extends EventEmitter<SfuEvents> implements Sfu {
   readonly #options: ProxySfuOptions;
+  #continentOverrides: Readonly<Record<string, readonly string[]>>;
   readonly #log: Logger;
   readonly #metrics: ProxyMetrics;
   readonly #connections = new Map<string, ProxyConnection>();
@@ -77,6 +78,7 @@ export class ProxySfu extends EventEmitter<SfuEvents> implements Sfu {
   constructor(options: ProxySfuOptions) {
     super();
     this.#options = options;
+    this.#continentOverrides = options.continentOverrides;
     this.#log = options.log;
     this.#metrics = options.metrics;
   }
@@ -139,6 +141,10 @@ export class ProxySfu extends EventEmitter<SfuEvents> implements Sfu {
     }
   }
 
+  setContinentOverrides(overrides: Readonly<Record<string, readonly string[]>>): void {
+    this.#continentOverrides = overrides;
+  }
+
   get targets(): readonly ProxyTarget[] {
     return this.#targets;
   }
@@ -157,7 +163,7 @@ export class ProxySfu extends EventEmitter<SfuEvents> implements Sfu {
     const max = this.maxBitrate(request.streamType);
     const bitrate = request.bitrate > 0 ? Math.min(request.bitrate, max) : max;
     const usable = this.#usable();
-    const sorted = sortForCountry(sortByLoad(usable), request.country, this.#options.continentOverrides);
+    const sorted = sortForCountry(sortByLoad(usable), request.country, this.#continentOverrides);
     const first = sorted.filter(allowsIncoming);
     const publisher =
       (await this.#firstThatWorks(first, (conn) => this.#createPublisher(conn, request, bitrate))) ??
@@ -191,7 +197,7 @@ export class ProxySfu extends EventEmitter<SfuEvents> implements Sfu {
   async subscribeOn(publisherConn: ProxyConnection, publisherClientId: string, request: SfuSubscriberRequest, publisherToken?: string): Promise<ProxySfuSubscriber> {
     const outgoingOk = allowsOutgoing(publisherConn);
     if (!outgoingOk || !sameCountry(publisherConn.country, request.country)) {
-      const sorted = sortForCountry(sortByLoad(this.#usable()), request.country, this.#options.continentOverrides);
+      const sorted = sortForCountry(sortByLoad(this.#usable()), request.country, this.#continentOverrides);
       const best = sorted[0];
       if (!outgoingOk || (best && !sameCountry(best.country, publisherConn.country))) {
         const create = (conn: ProxyConnection) => this.#createSubscriber(conn, publisherConn, publisherClientId, request, publisherToken);

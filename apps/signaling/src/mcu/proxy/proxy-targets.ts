@@ -27,11 +27,14 @@ export interface StaticProxyTargetsOptions {
  * the addresses of the last one that worked, so a DNS hiccup closes nothing).
  */
 export class StaticProxyTargets {
-  readonly #options: StaticProxyTargetsOptions;
+  #options: StaticProxyTargetsOptions;
   readonly #lookup: AddressLookup;
   readonly #addresses = new Map<string, string[]>();
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
+  #started = false;
+  /** Bumped by every (re)start, so that a lookup loop of an older configuration ends. */
+  #generation = 0;
   #last = '';
 
   constructor(options: StaticProxyTargetsOptions) {
@@ -40,16 +43,25 @@ export class StaticProxyTargets {
   }
 
   start(): void {
+    this.#started = true;
+    this.#generation += 1;
+    clearTimeout(this.#timer);
     if (!this.#options.dnsDiscovery) {
-      this.#options.onTargets(this.#options.urls.map((url) => ({ url })));
+      this.#publish(this.#options.urls.map((url) => ({ url })));
       return;
     }
-    void this.#refresh();
+    void this.#loop(this.#generation);
   }
 
   stop(): void {
     this.#stopped = true;
     clearTimeout(this.#timer);
+  }
+
+  /** SIGHUP: a new URL list or DNS discovery setting (applied at once when running). */
+  update(urls: readonly string[], dnsDiscovery: boolean): void {
+    this.#options = { ...this.#options, urls, dnsDiscovery };
+    if (this.#started && !this.#stopped) this.start();
   }
 
   /** One round of lookups (exposed for tests). */
@@ -75,17 +87,21 @@ export class StaticProxyTargets {
       }
       for (const ip of this.#addresses.get(url) ?? []) targets.push({ url, ip });
     }
+    this.#publish(targets);
+  }
+
+  #publish(targets: ProxyTarget[]): void {
     const summary = JSON.stringify(targets);
     if (summary === this.#last) return;
     this.#last = summary;
     this.#options.onTargets(targets);
   }
 
-  async #refresh(): Promise<void> {
-    if (this.#stopped) return;
+  async #loop(generation: number): Promise<void> {
+    if (this.#stopped || generation !== this.#generation) return;
     await this.refresh();
-    if (this.#stopped) return;
-    this.#timer = setTimeout(() => void this.#refresh(), this.#options.intervalMs ?? DEFAULT_DNS_INTERVAL_MS);
+    if (this.#stopped || generation !== this.#generation) return;
+    this.#timer = setTimeout(() => void this.#loop(generation), this.#options.intervalMs ?? DEFAULT_DNS_INTERVAL_MS);
     this.#timer.unref();
   }
 }
