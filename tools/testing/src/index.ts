@@ -21,3 +21,5 @@ export { createTestCa } from './test-certificates';
 export type { TestCa, TestKeyPair, IssueOptions } from './test-certificates';
 export { writeMmdb } from './mmdb-writer';
 export type { MmdbNetwork, MmdbOptions, MmdbValue } from './mmdb-writer';
+export { fuzzParameters, fuzzRuns, fuzzTimeout } from './fuzz';
+export type { FuzzParameters } from './fuzz';
