@@ -8,6 +8,8 @@ import { BackendRegistry } from './backend/backend-registry';
 import { Capabilities } from './backend/capabilities';
 import { HelloV2TokenVerifier } from './backend/hello-v2-verifier';
 import { signalingV3Rewriter } from './backend/signaling-v3-url';
+import { ClusterAnswers } from './cluster/cluster-answers';
+import { ClusterNode } from './cluster/cluster-node';
 import type { ServerConfig } from './config';
 import { sendJson } from './http/http-routes';
 import { SignalingHttpServer } from './http/signaling-http-server';
@@ -123,6 +125,8 @@ export class SignalingServer {
   readonly mcu: McuHandler | undefined;
   /** Clients' countries (`[geoip]` and the overrides). */
   readonly geoip: Geoip;
+  /** gRPC server and peers from `[grpc]`; undefined when `[grpc]` is empty. */
+  readonly cluster: ClusterNode | undefined;
   readonly #log: Logger;
   readonly #hubMetrics: ReturnType<typeof createHubMetrics>;
   readonly #throttler: Throttler;
@@ -305,6 +309,11 @@ export class SignalingServer {
       this.internal.inCallChanged = (session) => mcu.sessionChanged(session);
     }
     this.features.add(ServerFeature.Dialout);
+    if (ClusterNode.configured(config)) {
+      const log = opts.log.child({ component: 'cluster' });
+      const handlers = new ClusterAnswers({ hub: this.hub, sessions: this.sessions, roomSessions: this.roomSessions, rooms: this.rooms, backends: this.backends, log });
+      this.cluster = new ClusterNode({ config, handlers, version: SERVER_VERSION, registry: this.registry, log: opts.log });
+    }
     const statsAllowed = new IpAllowList(config.stats.allowed_ips.length ? config.stats.allowed_ips : DEFAULT_STATS_ALLOWED);
     addStatsRoutes(this.http.routes, {
       allowed: statsAllowed,
@@ -350,10 +359,11 @@ export class SignalingServer {
   }
 
   /**
-   * Applies a re-read configuration where upstream does on SIGHUP: the static backend sections.
-   * Everything else needs a restart (logged by the caller).
+   * Applies a re-read configuration where upstream does on SIGHUP: the static backend sections and
+   * the gRPC targets / client TLS files. Everything else needs a restart (logged by the caller).
    */
   reload(config: Readonly<ServerConfig>): { added: string[]; removed: string[] } {
+    this.cluster?.reload(config);
     const result = this.backends.reload(config);
     this.#reloadMcu?.(config);
     this.#hubMetrics.backendCurrent.set(this.backends.size);
@@ -378,6 +388,7 @@ export class SignalingServer {
       bound.push(await this.http.listen({ address, readTimeout: https.readtimeout, writeTimeout: https.writetimeout, tls }));
     }
     if (bound.length === 0) this.#log.warn('no [http] or [https] listen address configured');
+    await this.cluster?.start();
     this.http.setReady(true);
     // Janus may come up later: the SFU keeps retrying in the background (upstream 1 s → 16 s).
     this.sfu?.start();
@@ -395,6 +406,7 @@ export class SignalingServer {
     this.geoip.stop();
     await this.sfu?.stop();
     await this.http.close();
+    await this.cluster?.stop();
     await this.bus.close();
     this.#throttler.close();
     this.#backendClient.close();

@@ -59,6 +59,19 @@ describe('TransientData', () => {
     expect(data.size).toBe(2);
   });
 
+  it('lists entries with their expiry (for other nodes), following TTL restarts and clears', () => {
+    jest.useFakeTimers({ now: 1_000_000 });
+    const { data } = store();
+    data.set('a', { x: 1 });
+    data.set('b', 'v', 100);
+    expect(data.entries()).toEqual({ a: { value: { x: 1 } }, b: { value: 'v', expires: 1_000_100 } });
+    jest.advanceTimersByTime(50);
+    data.set('b', 'v', 100);
+    expect(data.entries()['b']).toEqual({ value: 'v', expires: 1_000_150 });
+    data.set('b', 'v', 0);
+    expect(data.entries()['b']).toEqual({ value: 'v' });
+  });
+
   it('removes a key when its TTL runs out', () => {
     jest.useFakeTimers();
     const { data, changes } = store();

@@ -19,6 +19,8 @@ interface Entry {
   json: string;
   /** Expiry timer; undefined when the key has no TTL. */
   timer: NodeJS.Timeout | undefined;
+  /** When the key expires (ms since the epoch); undefined without a TTL. */
+  deadline: number | undefined;
 }
 
 /**
@@ -63,7 +65,7 @@ export class TransientData {
       return false;
     }
     clearTimeout(entry?.timer);
-    const next: Entry = { value, json, timer: undefined };
+    const next: Entry = { value, json, timer: undefined, deadline: undefined };
     this.#entries.set(key, next);
     this.#arm(key, next, ttlMs);
     this.#onChange(key, value, entry?.value);
@@ -93,6 +95,13 @@ export class TransientData {
     return data;
   }
 
+  /** Every key with its value and expiry (ms since the epoch), for other nodes (`GetTransientData`). */
+  entries(): Record<string, { value: unknown; expires?: number }> {
+    const out: Record<string, { value: unknown; expires?: number }> = {};
+    for (const [key, entry] of this.#entries) out[key] = entry.deadline === undefined ? { value: entry.value } : { value: entry.value, expires: entry.deadline };
+    return out;
+  }
+
   /** Drops everything without notifying (the room is going away) and cancels every timer. */
   clear(): void {
     for (const entry of this.#entries.values()) clearTimeout(entry.timer);
@@ -103,8 +112,10 @@ export class TransientData {
   #arm(key: string, entry: Entry, ttlMs: number): void {
     clearTimeout(entry.timer);
     entry.timer = undefined;
+    entry.deadline = undefined;
     if (!(ttlMs > 0)) return;
     const deadline = Date.now() + ttlMs;
+    entry.deadline = deadline;
     const schedule = (ms: number): void => {
       entry.timer = setTimeout(() => {
         const left = deadline - Date.now();

@@ -1,0 +1,73 @@
+import { ClusterPeers, ClusterServer, EtcdClient, createGrpcMetrics, createServerId, type ClusterHandlers, type GrpcMetrics } from '@talk-signaling/cluster';
+import type { Logger } from '@talk-signaling/runtime';
+import type { Registry } from 'prom-client';
+import type { ServerConfig } from '../config';
+
+export interface ClusterNodeOptions {
+  config: Pick<ServerConfig, 'grpc' | 'etcd'>;
+  handlers: ClusterHandlers;
+  version: string;
+  registry: Registry;
+  log: Logger;
+}
+
+/**
+ * This node's part of the gRPC mesh, from `[grpc]` (and `[etcd]` for `targettype = etcd`): the
+ * server other nodes ask (when `listen` is set) and the peers this node can ask. Built only when
+ * `[grpc]` names a listen address, targets or etcd.
+ */
+export class ClusterNode {
+  readonly serverId = createServerId();
+  readonly #options: ClusterNodeOptions;
+  readonly #metrics: GrpcMetrics;
+  #server: ClusterServer | undefined;
+  #peers: ClusterPeers | undefined;
+  #etcd: EtcdClient | undefined;
+  #stopped = false;
+
+  constructor(options: ClusterNodeOptions) {
+    this.#options = options;
+    this.#metrics = createGrpcMetrics(options.registry);
+  }
+
+  /** Whether `[grpc]` asks for anything. */
+  static configured(config: Pick<ServerConfig, 'grpc'>): boolean {
+    const grpc = config.grpc;
+    return grpc.listen !== '' || grpc.targets.length > 0 || grpc.targettype === 'etcd';
+  }
+
+  /** The peers (other nodes) once started. */
+  get peers(): ClusterPeers | undefined {
+    return this.#peers;
+  }
+
+  /** The bound gRPC port (0 without a server). */
+  get port(): number {
+    return this.#server?.port ?? 0;
+  }
+
+  /** Starts the server and the peers; config errors (TLS files, etcd) reject. */
+  async start(): Promise<void> {
+    const { config, handlers, version, log } = this.#options;
+    const grpcLog = log.child({ component: 'grpc' });
+    if (config.grpc.listen !== '') {
+      this.#server = new ClusterServer({ listen: config.grpc.listen, tls: config.grpc, serverId: this.serverId, version, handlers, logger: grpcLog, metrics: this.#metrics });
+      await this.#server.start();
+    }
+    if (config.grpc.targettype === 'etcd') this.#etcd = await EtcdClient.create(config.etcd, log.child({ component: 'etcd' }));
+    if (this.#stopped) return;
+    this.#peers = new ClusterPeers({ grpc: config.grpc, serverId: this.serverId, version, etcd: this.#etcd, logger: grpcLog, metrics: this.#metrics });
+  }
+
+  /** SIGHUP: gRPC targets and client credentials (upstream). */
+  reload(config: Pick<ServerConfig, 'grpc'>): void {
+    this.#peers?.reload(config.grpc);
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#peers?.close();
+    this.#etcd?.close();
+    await this.#server?.close();
+  }
+}

@@ -1,0 +1,148 @@
+import { credentials } from '@grpc/grpc-js';
+import { ClusterPeer } from '@talk-signaling/cluster';
+import { TestClient, waitFor } from '@talk-signaling/testing';
+import { loadServerConfig } from '../src/config';
+import { SERVER_VERSION } from '../src/version';
+import { INTERNAL_SECRET, startTestSetup, type TestSetup } from './test-server';
+
+jest.setTimeout(20_000);
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Msg = any;
+
+/** What other nodes learn about this node's sessions over gRPC (`[grpc] listen`). */
+describe('gRPC answers of a node ([grpc] listen)', () => {
+  let setup: TestSetup;
+  let peer: ClusterPeer;
+  const clients: TestClient[] = [];
+
+  beforeAll(async () => {
+    setup = await startTestSetup({ roomEventBatchMs: 5, timeouts: { resumeWindowMs: 50 }, extraConfig: '[grpc]\nlisten = 127.0.0.1:0' });
+    setup.nextcloud.setRoom('room-g', {});
+    peer = new ClusterPeer(`127.0.0.1:${setup.server.cluster!.port}`, credentials.createInsecure());
+  });
+  afterAll(async () => {
+    peer?.close();
+    await setup?.stop();
+  });
+  afterEach(async () => {
+    while (clients.length) clients.pop()!.close();
+    await waitFor(() => setup.server.sessions.size === 0, { timeout: 5_000, name: 'all sessions gone' });
+  });
+
+  async function user(userid: string) {
+    const client = await TestClient.connect(setup.wsUrl);
+    clients.push(client);
+    const reply = await client.hello({ url: setup.nextcloud.backendUrl, params: setup.nextcloud.addUser(userid) });
+    await client.next('welcome');
+    return { client, sessionid: reply.hello.sessionid as string, resumeid: reply.hello.resumeid as string };
+  }
+
+  async function internalClient() {
+    const client = await TestClient.connect(setup.wsUrl);
+    clients.push(client);
+    const reply = await client.helloInternal({ backend: setup.nextcloud.url, secret: INTERNAL_SECRET });
+    await client.next('welcome');
+    return { client, sessionid: reply.hello.sessionid as string };
+  }
+
+  it('answers GetServerId with its id and version', async () => {
+    expect(await peer.getServerId()).toEqual({ serverId: setup.server.cluster!.serverId, version: SERVER_VERSION });
+  });
+
+  it('LookupResumeId and GetSessionCount see the client sessions', async () => {
+    const before = await peer.getSessionCount(setup.nextcloud.backendUrl);
+    const ann = await user('ann');
+    expect(await peer.lookupResumeId(ann.resumeid)).toBe(ann.sessionid);
+    expect(await peer.lookupResumeId(ann.sessionid)).toBeUndefined();
+    expect(await peer.lookupResumeId('garbage')).toBeUndefined();
+    await user('ben');
+    expect(await peer.getSessionCount(setup.nextcloud.backendUrl)).toBe(before + 2);
+    expect(await peer.getSessionCount('https://unknown.invalid/')).toBe(0);
+    expect(await peer.getSessionCount('not a url')).toBe(0);
+  });
+
+  it('LookupSessionId finds a room session; with room_session_reconnected the session is kicked', async () => {
+    const ann = await user('ann');
+    await ann.client.joinRoom('room-g', 'nc-room-session-ann');
+    await ann.client.waitForMessage((m: Msg) => m.type === 'event' && m.event.type === 'join');
+    expect(await peer.lookupSessionId('nc-room-session-ann', '')).toBe(ann.sessionid);
+    expect(await peer.lookupSessionId('nc-unknown', '')).toBeUndefined();
+    // Another reason is not honoured.
+    expect(await peer.lookupSessionId('nc-room-session-ann', 'whatever')).toBe(ann.sessionid);
+    expect(setup.server.sessions.byPublicId(ann.sessionid)).toBeDefined();
+    expect(await peer.lookupSessionId('nc-room-session-ann', 'room_session_reconnected')).toBe(ann.sessionid);
+    expect(await ann.client.next('bye')).toEqual({ type: 'bye', bye: { reason: 'room_session_reconnected' } });
+    await waitFor(() => setup.server.sessions.byPublicId(ann.sessionid) === undefined, { timeout: 5_000, name: 'session closed' });
+    expect(await peer.lookupSessionId('nc-room-session-ann', '')).toBeUndefined();
+  });
+
+  it('IsSessionInCall and GetInternalSessions: internal and virtual sessions of a room', async () => {
+    const ann = await user('ann');
+    await ann.client.joinRoom('room-g', 'nc-ann');
+    const owner = await internalClient();
+    await owner.client.joinRoom('room-g');
+    owner.client.send({ type: 'internal', internal: { type: 'addsession', addsession: { sessionid: 'phone-1', roomid: 'room-g', user: { type: 'phone' }, incall: 1 } } });
+    const vid = await waitFor(() => [...setup.server.sessions.all()].find((s) => s.clientType === 'virtual')?.publicId, { timeout: 5_000, name: 'virtual session' });
+
+    const url = setup.nextcloud.backendUrl;
+    expect(await peer.isSessionInCall(ann.sessionid, 'room-g', url)).toBe(false);
+    expect(await peer.isSessionInCall(owner.sessionid, 'room-g', url)).toBe(true);
+    expect(await peer.isSessionInCall(owner.sessionid, 'other-room', url)).toBe(false);
+    expect(await peer.isSessionInCall(owner.sessionid, 'room-g', 'https://elsewhere.invalid/')).toBe(false);
+    expect(await peer.isSessionInCall('unknown', 'room-g', url)).toBe(false);
+
+    const found = await peer.getInternalSessions('room-g', [url]);
+    expect(found.internal).toEqual([{ sessionId: owner.sessionid, inCall: expect.any(Number), features: expect.any(Array) }]);
+    expect(found.virtual).toEqual([{ sessionId: vid, inCall: 1 }]);
+    expect(await peer.getInternalSessions('room-none', [url])).toEqual({ internal: [], virtual: [] });
+    expect(await peer.getInternalSessions('room-g', ['https://unknown.invalid/'])).toEqual({ internal: [], virtual: [] });
+  });
+
+  it('GetTransientData: the room data with expiry', async () => {
+    const ann = await user('ann');
+    await ann.client.joinRoom('room-g', 'nc-ann-t');
+    await ann.client.waitForMessage((m: Msg) => m.type === 'event' && m.event.type === 'join');
+    ann.client.send({ type: 'transient', transient: { type: 'set', key: 'forever', value: { a: 1 } } });
+    ann.client.send({ type: 'transient', transient: { type: 'set', key: 'brief', value: 'x', ttl: 60_000_000_000 } });
+    await ann.client.waitForMessage((m: Msg) => m.type === 'transient' && m.transient.key === 'brief');
+    const data = await peer.getTransientData('room-g', [setup.nextcloud.backendUrl]);
+    expect(data['forever']).toEqual({ value: { a: 1 } });
+    expect(data['brief']?.value).toBe('x');
+    expect(data['brief']?.expires).toBeGreaterThan(Date.now());
+  });
+
+  it('refuses ProxySession (resume on another node is not supported yet) and answers GetPublisherId with nothing', async () => {
+    const relay = peer.proxySession({ sessionId: 'x', remoteAddr: '127.0.0.1', country: '', userAgent: 'test' });
+    const err = await new Promise<{ code: string } | undefined>((resolve) => relay.once('close', resolve));
+    expect(err?.code).toBe('unavailable');
+    expect(await peer.getPublisherId('x', 'video')).toBeUndefined();
+  });
+
+  it('counts calls in /metrics and reloads gRPC targets on SIGHUP', async () => {
+    const metrics = await (await fetch(`${setup.baseUrl}metrics`)).text();
+    expect(metrics).toMatch(/signaling_grpc_server_calls_total\{method="GetServerId"\} [1-9]/);
+    const peers = setup.server.cluster!.peers!;
+    expect(peers.targets).toEqual([]);
+    const { config } = loadServerConfig(
+      [
+        '[sessions]',
+        'hashkey = test-hash-key-with-32-characters',
+        '[backend]',
+        'backends = nc1',
+        '[nc1]',
+        `url = ${setup.nextcloud.url}`,
+        `secret = ${setup.nextcloud.secret}`,
+        '[grpc]',
+        `listen = 127.0.0.1:0`,
+        `targets = 127.0.0.1:${setup.server.cluster!.port}`,
+      ].join('\n'),
+      {},
+    );
+    setup.server.reload(config);
+    expect(peers.targets).toEqual([`127.0.0.1:${setup.server.cluster!.port}`]);
+    await peers.selfChecked();
+    // Its own address: recognised as itself and skipped.
+    expect(peers.peers()).toEqual([]);
+  });
+});
