@@ -28,10 +28,11 @@ jest.setTimeout(90_000);
 const PROXY_MAIN = path.resolve(__dirname, '../../../dist/apps/mcu-proxy/main.js');
 
 /**
- * `[mcu] type = proxy` against two of our own mcu-proxies as processes, each in front of its
- * own Janus: publishers spread by load, a proxy told to shut down (SIGUSR1) takes no new
- * publishers and exits once its last one is gone, placement by the proxies' countries, and a
- * proxy killed mid-call.
+ * `[mcu] type = proxy` against two of our own mcu-proxies as processes (countries DE and US),
+ * each in front of its own Janus: placement by country (the SFU directly, and through the
+ * signaling server with a GeoIP override), publishers spread by load, a proxy told to shut down
+ * (SIGUSR1) takes no new publishers and exits once its last one is gone, and a proxy killed
+ * mid-call.
  */
 describe('MCU proxy (our mcu-proxy ×2 → Janus ×2)', () => {
   let keyDir: string;
@@ -73,6 +74,8 @@ describe('MCU proxy (our mcu-proxy ×2 → Janus ×2)', () => {
   const offer = (m: Member, id?: string, bitrate?: number) =>
     mcuMessage(m, { type: 'offer', sid: 'sid-1', roomType: 'video', ...(bitrate ? { bitrate } : {}), payload: { type: 'offer', sdp: publisherOffer() } }, m.sessionid, id);
 
+  const mcuSection = () =>
+    ['[mcu]', 'type = proxy', `url = ${proxies.map((p) => p.url).join(' ')}`, `token_id = ${key.tokenId}`, `token_key = ${key.privateKeyPath}`, 'timeout = 2', 'proxytimeout = 2'].join('\n');
   const proxySfu = () => setup!.server.sfu as ProxySfu;
   const roomCounts = async () => Promise.all(probes.map(async (p) => (await p.rooms()).length));
 
@@ -109,10 +112,32 @@ describe('MCU proxy (our mcu-proxy ×2 → Janus ×2)', () => {
     }
   });
 
+  it('places a publisher on the proxy in the client’s country (GeoIP override) through the signaling server', async () => {
+    const countrySetup = await startTestSetup({
+      roomEventBatchMs: 5,
+      extraConfig: [mcuSection(), '[geoip-overrides]', '127.0.0.1 = US'].join('\n'),
+    });
+    try {
+      countrySetup.nextcloud.setRoom('country', {});
+      const sfu = countrySetup.server.sfu as ProxySfu;
+      await waitFor(() => sfu.connections.length === 2 && sfu.connections.every((c) => c.connected), { timeout: 10_000, name: 'both proxies connected' });
+      const m = await joinMember(countrySetup, 'country-a', 'country');
+      clients.push(m.client);
+      // The first proxy (DE) is listed first and as loaded as the second (US): the country decides.
+      offer(m);
+      await nextMcu(m, 'answer');
+      expect(await roomCounts()).toEqual([0, 1]);
+      await m.client.bye();
+      await waitFor(async () => (await roomCounts()).join() === '0,0', { timeout: 5_000, name: 'room deleted' });
+    } finally {
+      await countrySetup.stop();
+    }
+  });
+
   it('spreads publishers by load through the signaling server; SIGUSR1 on a proxy takes it out of placement until it exits', async () => {
     setup = await startTestSetup({
       roomEventBatchMs: 5,
-      extraConfig: ['[mcu]', 'type = proxy', `url = ${proxies.map((p) => p.url).join(' ')}`, `token_id = ${key.tokenId}`, `token_key = ${key.privateKeyPath}`, 'timeout = 2', 'proxytimeout = 2'].join('\n'),
+      extraConfig: mcuSection(),
       mcu: { proxy: { reconnect: { initialMs: 50, maxMs: 200 }, resumeGraceMs: 200 } },
     });
     setup.nextcloud.setRoom('load', {});
