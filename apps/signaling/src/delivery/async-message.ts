@@ -3,7 +3,7 @@
  * node produces are typed; they are plain JSON so the NATS bus can encode them as is. What
  * arrives from the bus is checked by the Router before a handler sees it.
  */
-export type AsyncMessage = AsyncServerMessage | AsyncRoomRequest;
+export type AsyncMessage = AsyncServerMessage | AsyncRoomRequest | AsyncRoomEvent;
 
 export interface AsyncServerMessage {
   type: 'message';
@@ -23,6 +23,17 @@ export interface AsyncRoomRequest {
 }
 
 /**
+ * Room news between the nodes hosting a room (subject `backend.room.<enc>`): `sessionjoined`
+ * asks every node to send the joiner the members it holds (fact sheet 6.1).
+ */
+export interface AsyncRoomEvent {
+  type: 'asyncroom';
+  sendtime: string;
+  asyncroom: { type: 'sessionjoined'; sessionid: string; clienttype: string };
+  id?: string;
+}
+
+/**
  * Nextcloud's backend room request as the receiving node forwards it: `{type, <type>: {...}}`
  * with Nextcloud session ids already translated to signaling ids, plus `received` (ns since
  * the epoch) by which nodes ignore a request older than the last one of its type.
@@ -38,6 +49,16 @@ export function asyncMessage(message: ServerMessageObject): AsyncServerMessage {
 
 export function asyncRoomRequest(room: RoomRequest): AsyncRoomRequest {
   return { type: 'room', sendtime: new Date().toISOString(), room };
+}
+
+export function asyncRoomEvent(event: AsyncRoomEvent['asyncroom']): AsyncRoomEvent {
+  return { type: 'asyncroom', sendtime: new Date().toISOString(), asyncroom: event };
+}
+
+/** A bus message announcing a session that joined a room on some node. */
+export function isSessionJoined(m: object): m is AsyncRoomEvent {
+  const event = (m as { asyncroom?: unknown }).asyncroom as { type?: unknown; sessionid?: unknown } | undefined;
+  return (m as { type?: unknown }).type === 'asyncroom' && typeof event === 'object' && event !== null && event.type === 'sessionjoined' && typeof event.sessionid === 'string';
 }
 
 /** A bus message that can be delivered to sessions: `message` type with a message object. */

@@ -3,9 +3,12 @@ import { backendRoomSubject, sessionSubject, userSubject, roomSubject, type Bus,
 import type { ClientSession, Frame } from '../session/client-session';
 import {
   asyncMessage,
+  asyncRoomEvent,
   asyncRoomRequest,
+  isSessionJoined,
   isRoomRequest,
   isServerMessage,
+  type AsyncRoomEvent,
   type AsyncRoomRequest,
   type AsyncServerMessage,
   type RoomRequest,
@@ -84,6 +87,18 @@ export class Router {
     return this.#bus.subscribe(backendRoomSubject(roomId, backendId), (m) => {
       if (isRoomRequest(m)) handler(m);
     });
+  }
+
+  /** A room hosted on this node: `handler` hears of sessions joining it on any node (this one included). */
+  subscribeRoomJoins(roomId: string, backendId: string, handler: (event: AsyncRoomEvent['asyncroom']) => void): BusSubscription {
+    return this.#bus.subscribe(backendRoomSubject(roomId, backendId), (m) => {
+      if (isSessionJoined(m)) handler(m.asyncroom);
+    });
+  }
+
+  /** Tells every node hosting the room that `sessionid` joined it (they answer with their members). */
+  toRoomNodes(roomId: string, backendId: string, event: AsyncRoomEvent['asyncroom']): void {
+    this.#bus.publish(backendRoomSubject(roomId, backendId), asyncRoomEvent(event));
   }
 
   toSession(publicId: string, message: ServerMessageObject): void {

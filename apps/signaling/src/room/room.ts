@@ -47,6 +47,9 @@ export class Room implements SessionRoom {
   readonly #opts: RoomOptions;
   readonly #members = new Map<string, ClientSession>();
   readonly #subscription: BusSubscription;
+  readonly #joinSubscription: BusSubscription;
+  /** Joiners this node announced to the room's other nodes whose announcement has not come back yet. */
+  readonly #announced = new Set<string>();
   /** Joined since the last flush; not yet announced. */
   #pendingJoins: ClientSession[] = [];
   /** Left since the last flush; ids of announced members only. */
@@ -70,6 +73,7 @@ export class Room implements SessionRoom {
     this.log = opts.log;
     this.#opts = opts;
     this.#subscription = opts.router.subscribeRoom(opts.id, opts.backendId, (m) => this.#fanOut(m));
+    this.#joinSubscription = opts.router.subscribeRoomJoins(opts.id, opts.backendId, (e) => this.#sessionJoined(e.sessionid));
   }
 
   get size(): number {
@@ -156,6 +160,7 @@ export class Room implements SessionRoom {
     this.#closed = true;
     clearTimeout(this.#flushTimer);
     this.#subscription.unsubscribe();
+    this.#joinSubscription.unsubscribe();
     this.transient.clear();
   }
 
@@ -182,7 +187,9 @@ export class Room implements SessionRoom {
    * Sends what changed since the last flush, in this order (each frame encoded once):
    *   1. `leave` with every id that left, to all members;
    *   2. `join` with every new member, to all members (the joiners included);
-   *   3. `join` listing the members that were already there, to the joiners only.
+   *   3. `join` listing the members that were already there, to the joiners only;
+   *   4. `sessionjoined` per joiner to the room's other nodes, which answer the joiner with the
+   *      members they hold (as upstream; one `join` event per node).
    */
   #flush(): void {
     clearTimeout(this.#flushTimer);
@@ -199,9 +206,26 @@ export class Room implements SessionRoom {
     const joined = new Set(joiners);
     const existing: JoinEntry[] = [];
     for (const member of this.#members.values()) if (!joined.has(member)) existing.push(joinEntry(member));
-    if (existing.length === 0) return;
-    const initial: ServerMessageObject = { type: 'event', event: { target: 'room', type: 'join', join: existing } };
-    for (const joiner of joiners) this.#opts.router.toSession(joiner.publicId, initial);
+    if (existing.length > 0) {
+      const initial: ServerMessageObject = { type: 'event', event: { target: 'room', type: 'join', join: existing } };
+      for (const joiner of joiners) this.#opts.router.toSession(joiner.publicId, initial);
+    }
+    for (const joiner of joiners) {
+      this.#announced.add(joiner.publicId);
+      this.#opts.router.toRoomNodes(this.id, this.backendId, { type: 'sessionjoined', sessionid: joiner.publicId, clienttype: joiner.clientType });
+    }
+  }
+
+  /**
+   * A session joined this room on some node: another node's joiner gets this node's members.
+   * This node's own announcements come back too (the bus delivers to every node); their joiners
+   * already have the local list from #flush.
+   */
+  #sessionJoined(sessionid: string): void {
+    if (this.#announced.delete(sessionid) || this.#members.has(sessionid) || this.#members.size === 0) return;
+    const join: JoinEntry[] = [];
+    for (const member of this.#members.values()) join.push(joinEntry(member));
+    this.#opts.router.toSession(sessionid, { type: 'event', event: { target: 'room', type: 'join', join } });
   }
 
   /** One bus message for the room: every local member gets the shared frame. */
