@@ -110,6 +110,21 @@ describe('mcu-proxy ownership of Janus objects', () => {
     await client.command({ type: 'delete-publisher', clientId: pub });
   });
 
+  it('bounds the requests of one connection in progress: the excess gets an error at once', async () => {
+    const { client } = await helloed();
+    // Each waits the whole [mcu] timeout (1 s) for a publisher that never comes.
+    for (let i = 0; i < 140; i++) client.send({ id: `flood-${i}`, type: 'command', command: { type: 'create-subscriber', publisherId: 'nobody', streamType: 'video' } });
+    const codes: string[] = [];
+    while (codes.length < 140) {
+      const reply = await client.next(undefined, 10_000);
+      if (typeof reply.id === 'string' && reply.id.startsWith('flood-')) codes.push(reply.error?.code as string);
+    }
+    expect(codes.filter((c) => c === 'timeout')).toHaveLength(128);
+    expect(codes.filter((c) => c === 'bad_request')).toHaveLength(12);
+    // Afterwards the connection works as before.
+    expect((await client.command({ type: 'create-publisher', sid: '1', streamType: 'video' })).type).toBe('command');
+  });
+
   it('Janus going away: backend-disconnected, clients dropped, /ready 503; back: backend-connected, publishing works again', async () => {
     const { client } = await helloed();
     const pub = (await client.command({ type: 'create-publisher', sid: '1', streamType: 'video' })).command.id as string;

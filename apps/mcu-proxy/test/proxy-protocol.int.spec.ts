@@ -56,6 +56,15 @@ describe('mcu-proxy /proxy protocol against a real Janus', () => {
     expect((await fetch(`${proxy.httpUrl}/nothing`)).status).toBe(404);
   });
 
+  it('/stats and /metrics only for [stats] allowed_ips (real client address via trusted proxies)', async () => {
+    expect((await fetch(`${proxy.httpUrl}/stats`)).status).toBe(200);
+    // 127.0.0.1 is a trusted proxy by default, so X-Real-IP names the client.
+    for (const path of ['/stats', '/metrics']) {
+      const res = await fetch(`${proxy.httpUrl}${path}`, { headers: { 'X-Real-IP': '203.0.113.7' } });
+      expect(res.status).toBe(403);
+    }
+  });
+
   it('hello with RS256/384/512 tokens: session id, server version and country, then update-load', async () => {
     for (const alg of ['RS256', 'RS384', 'RS512'] as const) {
       const client = await connect();

@@ -58,7 +58,10 @@ export class ProxyTestClient {
     this.raw.send(message);
   }
 
-  /** Sends `{id, ...message}` and returns the reply with that id (any type, errors included). */
+  /**
+   * Sends `{id, ...message}` and returns the reply with that id (any type, errors included).
+   * One request at a time: waiting drops non-matching messages (use `send` + `next` to flood).
+   */
   async request(message: Record<string, unknown>, timeoutMs = DEFAULT_CLIENT_TIMEOUT_MS): Promise<any> {
     const id = String(this.#nextId++);
     this.raw.send({ id, ...message });

@@ -17,6 +17,8 @@ import { createProxyMetrics, type ProxyMetrics } from './proxy-metrics';
 
 /** How often sessions without a connection are checked for expiry (upstream: 10 s). */
 export const EXPIRE_INTERVAL_MS = 10_000;
+/** Messages of one connection processed at a time; more get an error at once. */
+export const MAX_IN_FLIGHT = 128;
 /** Inbound frames above this many bytes get one `invalid_format` error (upstream read limit 64 KiB). */
 export const MAX_MESSAGE_BYTES = 64 * 1024;
 
@@ -180,6 +182,11 @@ export class ProxyServer {
       return;
     }
     const message = parsed.value;
+    if (conn.inFlight >= MAX_IN_FLIGHT) {
+      conn.send(errorMessage(message.id, 'bad_request', `too many requests in progress (at most ${MAX_IN_FLIGHT})`));
+      return;
+    }
+    conn.inFlight += 1;
     try {
       const session = conn.session;
       if (!session) {
@@ -207,6 +214,8 @@ export class ProxyServer {
     } catch (err) {
       this.#log.warn({ err, type: message.type }, 'message handling failed');
       conn.send(errorMessage(message.id, 'internal_error', (err as Error).message));
+    } finally {
+      conn.inFlight -= 1;
     }
   }
 
@@ -244,6 +253,11 @@ export class ProxyServer {
       this.metrics.sessionsResumedTotal.inc();
       this.#log.info({ session: session.id }, 'session resumed');
     } else {
+      if (conn.helloPending) {
+        conn.send(knownError(message.id, 'unsupported_message'));
+        return;
+      }
+      conn.helloPending = true;
       try {
         await this.#verify(hello.token ?? '');
       } catch (err) {
@@ -253,8 +267,13 @@ export class ProxyServer {
           return;
         }
         throw err;
+      } finally {
+        conn.helloPending = false;
       }
-      if (conn.closed) return;
+      if (conn.closed || conn.session) {
+        if (conn.session) conn.send(knownError(message.id, 'unsupported_message'));
+        return;
+      }
       session = new ProxySession(randomBytes(24).toString('base64url'));
       this.sessions.set(session.id, session);
       this.metrics.sessions.inc();
