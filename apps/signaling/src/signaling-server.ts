@@ -5,6 +5,7 @@ import { createBus, createBusMetrics, type Bus } from '@talk-signaling/nats-bus'
 import { DEFAULT_STATS_ALLOWED, DEFAULT_TRUSTED_PROXIES, IpAllowList, type Logger } from '@talk-signaling/runtime';
 import { BackendClient } from './backend/backend-client';
 import { BackendRegistry } from './backend/backend-registry';
+import { EtcdBackends } from './backend/etcd-backends';
 import { Capabilities } from './backend/capabilities';
 import { HelloV2TokenVerifier } from './backend/hello-v2-verifier';
 import { signalingV3Rewriter } from './backend/signaling-v3-url';
@@ -123,6 +124,8 @@ export class SignalingServer {
   readonly sfu: Sfu | undefined;
   /** MCU flows inside `message` data; undefined without an MCU. */
   readonly mcu: McuHandler | undefined;
+  /** `[backend] backendtype = etcd`: the backends watched under `backendprefix`. */
+  readonly etcdBackends: EtcdBackends | undefined;
   /** Clients' countries (`[geoip]` and the overrides). */
   readonly geoip: Geoip;
   /** gRPC server and peers from `[grpc]`; undefined when `[grpc]` is empty. */
@@ -158,6 +161,16 @@ export class SignalingServer {
     const metrics = createHubMetrics(this.registry);
     this.#hubMetrics = metrics;
     metrics.backendCurrent.set(this.backends.size);
+    this.etcdBackends =
+      config.backend.backendtype === 'etcd'
+        ? new EtcdBackends({
+            registry: this.backends,
+            etcd: config.etcd,
+            prefix: config.backend.backendprefix,
+            log: opts.log.child({ component: 'etcd-backends' }),
+            changed: () => metrics.backendCurrent.set(this.backends.size),
+          })
+        : undefined;
     this.hub = new Hub({
       version: SERVER_VERSION,
       features: this.features,
@@ -376,6 +389,7 @@ export class SignalingServer {
     const { http, https } = this.config;
     // A database file that cannot be read is fatal, as upstream; a download runs in the background.
     await this.geoip.start();
+    await this.etcdBackends?.start();
     // Like upstream, serve nobody before the bus is up (NATS: first connection retried 1 s → 8 s).
     await this.bus.start();
     this.#log.info({ bus: this.bus.kind, urls: this.bus.info().urls }, this.bus.kind === 'loopback' ? 'message bus: in-process (single node)' : 'message bus: NATS');
@@ -404,6 +418,7 @@ export class SignalingServer {
     if (unanswered > 0) this.#log.info({ unanswered }, 'closed WebSockets that did not answer the close frame');
     this.#roomPing.stop();
     this.geoip.stop();
+    this.etcdBackends?.stop();
     await this.sfu?.stop();
     await this.http.close();
     await this.cluster?.stop();

@@ -15,9 +15,35 @@ export class BackendRegistry {
   #allowAll: Backend | undefined;
   /** The shared backend of the deprecated `allowed = host, ...` list. */
   #compat: Backend | undefined;
+  /** `backendtype = etcd`: backends come and go through {@link set} / {@link remove} only. */
+  readonly #dynamic: boolean;
 
   constructor(config: Pick<ServerConfig, 'backend' | 'backends'>) {
-    this.#load(config);
+    this.#dynamic = config.backend.backendtype === 'etcd';
+    // With etcd, static sections and the compat forms are not read at all (as upstream).
+    if (!this.#dynamic) this.#load(config);
+  }
+
+  /** Adds or replaces a backend by id (etcd: the key); sessions keep the one they authenticated with. */
+  set(backend: Backend): 'added' | 'changed' {
+    const known = this.#byId.has(backend.id);
+    if (known) this.remove(backend.id);
+    this.#byId.set(backend.id, backend);
+    for (const u of backend.urls) this.#add(new URL(u).host, backend);
+    return known ? 'changed' : 'added';
+  }
+
+  /** Forgets a backend by id; true when it was known. */
+  remove(id: string): boolean {
+    const backend = this.#byId.get(id);
+    if (!backend) return false;
+    this.#byId.delete(id);
+    for (const [host, list] of this.#byHost) {
+      const rest = list.filter((b) => b !== backend);
+      if (rest.length === 0) this.#byHost.delete(host);
+      else if (rest.length !== list.length) this.#byHost.set(host, rest);
+    }
+    return true;
   }
 
   /**
@@ -27,7 +53,7 @@ export class BackendRegistry {
    * upstream; they stay as they were. Returns the ids added and removed.
    */
   reload(config: Pick<ServerConfig, 'backend' | 'backends'>): { added: string[]; removed: string[] } {
-    if (this.#allowAll || this.#compat) return { added: [], removed: [] };
+    if (this.#allowAll || this.#compat || this.#dynamic) return { added: [], removed: [] };
     const before = new Set(this.#byId.keys());
     this.#byHost.clear();
     this.#byId.clear();
