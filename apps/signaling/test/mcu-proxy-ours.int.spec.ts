@@ -28,7 +28,8 @@ jest.setTimeout(90_000);
 const PROXY_MAIN = path.resolve(__dirname, '../../../dist/apps/mcu-proxy/main.js');
 
 /**
- * `[mcu] type = proxy` against two of our own mcu-proxies as processes (countries DE and US),
+ * `[mcu] type = proxy` against two of our own mcu-proxies as processes (countries DE and US; the US
+ * one can pull remote streams from the DE one),
  * each in front of its own Janus: placement by country (the SFU directly, and through the
  * signaling server with a GeoIP override), publishers spread by load, a proxy told to shut down
  * (SIGUSR1) takes no new publishers and exits once its last one is gone, and a proxy killed
@@ -47,12 +48,27 @@ describe('MCU proxy (our mcu-proxy ×2 → Janus ×2)', () => {
     if (!existsSync(PROXY_MAIN)) throw new Error(`${PROXY_MAIN} missing: run "npx nx build mcu-proxy" (the signaling test target depends on it)`);
     keyDir = await mkdtemp(path.join(tmpdir(), 'talk-proxy-key-'));
     key = await writeProxyTokenKey(keyDir, 'signaling-test');
-    for (const country of ['DE', 'US']) {
+    // The US proxy can pull streams from the DE proxy (remote streams): its own token identity,
+    // accepted by the DE proxy.
+    const usKey = await writeProxyTokenKey(keyDir, 'proxy-us');
+    const extra = {
+      DE: `[tokens]\n${usKey.tokenId} = ${usKey.publicKeyPath}`,
+      US: `[app]\ntoken_id = ${usKey.tokenId}\ntoken_key = ${usKey.privateKeyPath}\nhostname = 127.0.0.1`,
+    };
+    for (const country of ['DE', 'US'] as const) {
       const j = await startJanus();
       janus.push(j);
       probes.push(await JanusProbe.connect(j.url));
       proxies.push(
-        await startSignalingProxy({ janusUrl: j.url, tokenKey: key, country, binary: process.execPath, args: [PROXY_MAIN], readyPath: '/ready' }),
+        await startSignalingProxy({
+          janusUrl: j.url,
+          tokenKey: key,
+          country,
+          binary: process.execPath,
+          args: [PROXY_MAIN],
+          readyPath: '/ready',
+          extraConfig: extra[country],
+        }),
       );
     }
   });
@@ -107,6 +123,43 @@ describe('MCU proxy (our mcu-proxy ×2 → Janus ×2)', () => {
       await waitFor(async () => (await roomCounts()).join() === '1,2', { timeout: 5_000, name: 'rooms on both Janus' });
       await Promise.all([us.close(), ca.close(), at.close()]);
       await waitFor(async () => (await roomCounts()).join() === '0,0', { timeout: 5_000, name: 'rooms gone from both Janus' });
+    } finally {
+      await sfu.stop();
+    }
+  });
+
+  it('subscribes a client far from the publisher’s proxy through a remote stream on its own proxy', async () => {
+    const sfu = new ProxySfu({
+      tokenId: key.tokenId,
+      tokenKey: createPrivateKey(readFileSync(key.privateKeyPath)),
+      timeoutMs: 5_000,
+      proxyTimeoutMs: 5_000,
+      maxStreamBitrate: 1_000_000,
+      maxScreenBitrate: 2_000_000,
+      continentOverrides: {},
+      metrics: createProxyMetrics(new Registry()),
+      log: silentLogger(),
+    });
+    try {
+      sfu.setTargets(proxies.map((p) => ({ url: p.url })));
+      sfu.start();
+      await waitFor(() => sfu.connections.every((c) => c.connected), { timeout: 10_000, name: 'both proxies connected' });
+      expect(sfu.connections.map((c) => c.features.includes('remote-streams'))).toEqual([false, true]);
+      const publisher = await sfu.newPublisher({ publisherId: 'remote-pub', sid: 's', streamType: 'video', bitrate: 0, mediaTypes: 3, country: 'DE' });
+      expect(publisher.connection.url).toBe(proxies[0]!.url);
+      expect((await publisher.offer({ type: 'offer', sdp: publisherOffer() })).type).toBe('answer');
+      // A subscriber in the US: its best proxy is the US one, which pulls the stream from DE.
+      const subscriber = await sfu.newSubscriber({ subscriberId: 'far', publisherId: 'remote-pub', streamType: 'video', country: 'US' });
+      expect(subscriber.connection.url).toBe(proxies[1]!.url);
+      expect(subscriber.remote).toBe(true);
+      const offer = await subscriber.requestOffer(undefined, undefined);
+      expect(offer).toEqual({ type: 'offer', sdp: expect.stringContaining('v=0') });
+      // A subscriber in Germany stays on the publisher's proxy.
+      const near = await sfu.newSubscriber({ subscriberId: 'near', publisherId: 'remote-pub', streamType: 'video', country: 'DE' });
+      expect(near.connection.url).toBe(proxies[0]!.url);
+      expect(near.remote).toBe(false);
+      await Promise.all([subscriber.close(), near.close(), publisher.close()]);
+      await waitFor(async () => (await roomCounts()).join() === '0,0', { timeout: 10_000, name: 'rooms gone from both Janus' });
     } finally {
       await sfu.stop();
     }
