@@ -8,9 +8,10 @@ export NX_DAEMON=false NX_NO_CLOUD=true NX_TUI=false FORCE_COLOR=0
 
 # Debian packages the tests start for real (nats-server, etcd, janus, chromium) or use (protoc, ip).
 # The deployment tests (tools/deploy-test) build and run images (podman, buildah, runc; a base
-# image from debootstrap) and scrape the server with prometheus.
+# image from debootstrap), start the compose stack (podman-compose) and scrape the servers
+# with prometheus.
 PACKAGES=(nats-server etcd-server janus protobuf-compiler iproute2 chromium
-  podman buildah runc debootstrap uidmap fuse-overlayfs prometheus nextcloud-spreed-signaling)
+  podman buildah runc debootstrap uidmap fuse-overlayfs podman-compose prometheus nextcloud-spreed-signaling)
 # kubectl renders the Kustomize manifests (deploy-test). Debian's is kubernetes-client; only
 # when no kubectl exists, since another kubectl package (e.g. Google's) conflicts with it.
 command -v kubectl >/dev/null || PACKAGES+=(kubernetes-client)

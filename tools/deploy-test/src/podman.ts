@@ -4,7 +4,7 @@ import path from 'node:path';
 
 /** Repository root (this file is tools/deploy-test/src/podman.ts). */
 export const REPO_ROOT = path.resolve(__dirname, '../../..');
-const PODMAN_SH = path.join(REPO_ROOT, 'tools/deploy-test/podman.sh');
+export const PODMAN_SH = path.join(REPO_ROOT, 'tools/deploy-test/podman.sh');
 const BASE_IMAGE_SH = path.join(REPO_ROOT, 'tools/deploy-test/make-base-image.sh');
 
 export interface RunResult {
@@ -14,12 +14,12 @@ export interface RunResult {
 }
 
 /** Runs a command to its end (bounded by timeoutMs), never throws for a non-zero exit. */
-export function run(file: string, args: string[], opts: { timeoutMs: number; cwd?: string }): Promise<RunResult> {
+export function run(file: string, args: string[], opts: { timeoutMs: number; cwd?: string; env?: NodeJS.ProcessEnv }): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     execFile(
       file,
       args,
-      { cwd: opts.cwd ?? REPO_ROOT, timeout: opts.timeoutMs, killSignal: 'SIGKILL', maxBuffer: 64 * 1024 * 1024 },
+      { cwd: opts.cwd ?? REPO_ROOT, env: opts.env ?? process.env, timeout: opts.timeoutMs, killSignal: 'SIGKILL', maxBuffer: 64 * 1024 * 1024 },
       (error, stdout, stderr) => {
         if (error && typeof error.code !== 'number') {
           reject(new Error(`${file} ${args.join(' ')}: ${error.message}\n${stderr.slice(-4000)}`));
@@ -83,6 +83,28 @@ export async function buildAppImage(app: DeployApp, baseImage: string): Promise<
   );
   // Superseded layers of earlier runs would pile up in .cache/deploy otherwise.
   await podman(['image', 'prune', '--force'], 60_000);
+  return image;
+}
+
+/**
+ * One image with Debian's nats-server, janus and coturn for the compose stack
+ * (deploy/compose/debian-package.Dockerfile on the local base; apt fetches from the Debian
+ * mirror during the first build, later builds come from the layer cache).
+ */
+export async function buildComposeDebianImage(baseImage: string): Promise<string> {
+  const image = 'localhost/talk-compose-debian:test';
+  await podmanOk(
+    [
+      'build',
+      '--network=host',
+      '--file=deploy/compose/debian-package.Dockerfile',
+      `--build-arg=BASE_IMAGE=${baseImage}`,
+      '--build-arg=PACKAGES=janus nats-server coturn',
+      `--tag=${image}`,
+      'deploy/compose',
+    ],
+    8 * 60_000,
+  );
   return image;
 }
 

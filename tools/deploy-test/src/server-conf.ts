@@ -2,7 +2,12 @@
  * server.conf of the deployment tests' signaling servers: loopback listener, one backend
  * section, the in-process bus, /metrics for 127.0.0.1 (where Prometheus scrapes from).
  */
-export function signalingServerConf(port: number, backend: { url: string; secret: string }, extraConfig = ''): string {
+export function signalingServerConf(
+  port: number,
+  backend: { url: string; secret: string },
+  extraConfig = '',
+  natsUrl = 'nats://loopback',
+): string {
   return [
     '[http]',
     `listen = 127.0.0.1:${port}`,
@@ -12,7 +17,7 @@ export function signalingServerConf(port: number, backend: { url: string; secret
     '[clients]',
     'internalsecret = deploy-test-internal-secret',
     '[nats]',
-    'url = nats://loopback',
+    `url = ${natsUrl}`,
     '[backend]',
     'backends = nc1',
     '[nc1]',
