@@ -1,5 +1,5 @@
  
-import { startJanus, waitFor, type ManagedProcess } from '@talk-signaling/testing';
+import { FaultProxy, startJanus, waitFor, type ManagedProcess } from '@talk-signaling/testing';
 import { JanusInspector } from './janus-inspector';
 import { startTestProxy, type TestProxy } from './proxy-harness';
 import { makeTokenIdentity, proxyToken, ProxyTestClient } from './proxy-test-client';
@@ -34,7 +34,7 @@ describe('mcu-proxy ownership of Janus objects', () => {
       signaling: [server1],
       extra: '[mcu]\ntimeout = 1',
       // Short expiry so the "not resumed" path runs in a test; checked every 100 ms.
-      options: { sessionExpiryMs: 1_500, expireIntervalMs: 100, janusReconnect: { initialMs: 100, maxMs: 200 } },
+      options: { sessionExpiryMs: 1_500, expireIntervalMs: 100, pingIntervalMs: 200, janusReconnect: { initialMs: 100, maxMs: 200 } },
     });
     await waitFor(() => proxy.app.backend.connected, { timeout: 10_000, name: 'proxy connected to janus' });
     inspector = await JanusInspector.connect(janus.url);
@@ -86,6 +86,25 @@ describe('mcu-proxy ownership of Janus objects', () => {
     expect(proxy.app.proxy.clients.size).toBe(0);
     const late = await connect();
     expect((await late.resume(sessionid)).error).toEqual({ code: 'no_such_session', message: 'The session to resume does not exist.' });
+  });
+
+  it('a signaling server that stops answering pings is disconnected, and its session expires with its rooms', async () => {
+    const port = Number(new URL(proxy.httpUrl).port);
+    const link = await FaultProxy.start({ port });
+    try {
+      const client = await ProxyTestClient.connect(`ws://127.0.0.1:${link.port}/proxy`);
+      clients.push(client);
+      const hello = await client.hello(await proxyToken(server1));
+      const sessionid = hello.hello.sessionid as string;
+      const pub = (await client.command({ type: 'create-publisher', sid: '1', streamType: 'video' })).command.id as string;
+      // A black hole towards the proxy: no pongs (nor anything else) arrive any more.
+      link.pause('to');
+      await waitFor(() => proxy.app.proxy.sessions.get(sessionid)?.connected === false, { timeout: 5_000, name: 'dead socket dropped' });
+      await waitFor(() => !proxy.app.proxy.sessions.has(sessionid), { timeout: 10_000, name: 'session expired' });
+      await waitFor(async () => (await roomsOf(pub)).length === 0, { timeout: 5_000, name: 'room destroyed' });
+    } finally {
+      await link.close();
+    }
   });
 
   it('bye closes the session and destroys its rooms', async () => {

@@ -43,10 +43,13 @@ describe('mcu-proxy process (signals)', () => {
     await janus?.stop();
   });
 
-  it('SIGHUP reloads the token keys', async () => {
+  it('SIGHUP reloads the token keys and the bandwidth targets', async () => {
     const client = await ProxyTestClient.connect(`ws://${base}/proxy`);
     expect((await client.hello(await proxyToken(server2))).error.code).toBe('auth_failed');
-    writeFileSync(configFile, proxyConfText(janus.url, [server1, server2], '', base));
+    const watcher = await ProxyTestClient.connect(`ws://${base}/proxy`);
+    expect((await watcher.hello(await proxyToken(server1))).type).toBe('hello');
+    expect((await watcher.next('event')).event).toEqual({ type: 'update-load', load: 0 });
+    writeFileSync(configFile, proxyConfText(janus.url, [server1, server2], '[bandwidth]\nincoming = 100', base));
     child!.kill('SIGHUP');
     await waitFor(
       async () => {
@@ -57,6 +60,8 @@ describe('mcu-proxy process (signals)', () => {
       },
       { timeout: 10_000, name: 'server2 accepted after SIGHUP' },
     );
+    expect((await watcher.event('update-load')).event).toEqual({ type: 'update-load', load: 0, bandwidth: { incoming: 0 } });
+    watcher.close();
     client.close();
   });
 
