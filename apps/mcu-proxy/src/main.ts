@@ -34,6 +34,8 @@ async function main(): Promise<void> {
     log.flush();
     process.exit(1);
   }
+  if (app.config.app.debug) log.warn('[app] debug = true: debug handlers (pprof) are not supported, ignoring');
+  if (app.config.http.listen.length === 0) log.warn('[http] listen is empty: the proxy does not listen anywhere');
   const addresses = await app.start();
   log.info({ version: PROXY_VERSION, addresses, janus: app.config.mcu.url }, 'mcu proxy started');
 
