@@ -57,6 +57,7 @@ describe('nats-server killed and restarted under a cluster', () => {
     const bob = await user(two, 'bob');
     expect((await alice.client.joinRoom('r', 'nc-a')).type).toBe('room');
     await alice.client.waitForMessage(joinOf(alice.sessionid));
+    await one.server.bus.flush();
     expect((await bob.client.joinRoom('r', 'nc-b')).type).toBe('room');
     await bob.client.waitForMessage(joinOf(alice.sessionid));
     await alice.client.waitForMessage(joinOf(bob.sessionid));

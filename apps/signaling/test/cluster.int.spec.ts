@@ -1,6 +1,6 @@
 import { TestClient } from '@talk-signaling/testing';
 import { startTestCluster, type TestCluster } from './test-cluster';
-import type { TestSetup } from './test-server';
+import { INTERNAL_SECRET, type TestSetup } from './test-server';
 
 jest.setTimeout(30_000);
 
@@ -53,6 +53,7 @@ describe('two nodes over NATS', () => {
   async function joined(u: User, roomid: string, ncSession: string) {
     await join(u, roomid, ncSession);
     await u.client.waitForMessage((m) => m.type === 'event' && m.event.join?.some((e: { sessionid: string }) => e.sessionid === u.sessionid));
+    await u.node.server.bus.flush(); // the announcement has reached nats-server too
   }
 
   const entry = (u: User, ncSession: string) => ({ sessionid: u.sessionid, userid: u.userid, user: { displayname: u.userid }, roomsessionid: ncSession });
@@ -130,6 +131,30 @@ describe('two nodes over NATS', () => {
     expect(await ann.client.next('event')).toEqual(leave);
     expect(await cat.client.next('event')).toEqual(leave);
     await ben.client.expectNoMessage(100);
+  });
+
+  it('gives a joiner on another node the virtual sessions of the room with their flags, as on one node', async () => {
+    cluster.nextcloud.setRoom('phones', {});
+    const ann = await user(one, 'ann2');
+    await joined(ann, 'phones', 'nc-ann2');
+    const bridge = await TestClient.connect(one.wsUrl);
+    clients.push(bridge);
+    await bridge.helloInternal({ backend: cluster.nextcloud.url, secret: INTERNAL_SECRET });
+    await bridge.next('welcome');
+    const phoneUser = { displayname: 'Phone' };
+    bridge.send({ type: 'internal', internal: { type: 'addsession', addsession: { sessionid: 'phone-1', roomid: 'phones', user: phoneUser, flags: 1 } } });
+    const vid = (await ann.client.waitForMessage((m) => m.type === 'event' && m.event.type === 'join')).event.join[0].sessionid as string;
+    await ann.client.waitForMessage((m) => m.type === 'event' && m.event.type === 'flags');
+    await one.server.bus.flush();
+
+    const ben = await user(two, 'ben2');
+    await join(ben, 'phones', 'nc-ben2');
+    expect(await ben.client.next('event')).toEqual(joinEvent(entry(ben, 'nc-ben2')));
+    expect(await ben.client.next('event')).toEqual(joinEvent(entry(ann, 'nc-ann2'), { sessionid: vid, userid: '', user: phoneUser }));
+    expect(await ben.client.next('event')).toEqual({
+      type: 'event',
+      event: { target: 'participants', type: 'flags', flags: { roomid: 'phones', sessionid: vid, flags: 1 } },
+    });
   });
 
   it('applies a backend API room message posted to one node to the members on both', async () => {

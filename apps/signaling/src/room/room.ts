@@ -209,6 +209,8 @@ export class Room implements SessionRoom {
     if (existing.length > 0) {
       const initial: ServerMessageObject = { type: 'event', event: { target: 'room', type: 'join', join: existing } };
       for (const joiner of joiners) this.#opts.router.toSession(joiner.publicId, initial);
+      const flags = this.#virtualFlags(joined);
+      for (const joiner of joiners) for (const message of flags) this.#opts.router.toSession(joiner.publicId, message);
     }
     for (const joiner of joiners) {
       this.#announced.add(joiner.publicId);
@@ -226,6 +228,18 @@ export class Room implements SessionRoom {
     const join: JoinEntry[] = [];
     for (const member of this.#members.values()) join.push(joinEntry(member));
     this.#opts.router.toSession(sessionid, { type: 'event', event: { target: 'room', type: 'join', join } });
+    for (const message of this.#virtualFlags()) this.#opts.router.toSession(sessionid, message);
+  }
+
+  /** `participants`/`flags` of the virtual members with flags set, for a joiner (as upstream). */
+  #virtualFlags(except?: Set<ClientSession>): ServerMessageObject[] {
+    const messages: ServerMessageObject[] = [];
+    for (const member of this.#members.values()) {
+      const flags = member.clientType === 'virtual' ? (member as ClientSession & { flags?: number }).flags : undefined;
+      if (!flags || except?.has(member)) continue;
+      messages.push({ type: 'event', event: { target: 'participants', type: 'flags', flags: { roomid: this.id, sessionid: member.publicId, flags } } });
+    }
+    return messages;
   }
 
   /** One bus message for the room: every local member gets the shared frame. */
