@@ -130,6 +130,8 @@ export class SignalingServer {
   readonly geoip: Geoip;
   /** gRPC server and peers from `[grpc]`; undefined when `[grpc]` is empty. */
   readonly cluster: ClusterNode | undefined;
+  /** What this node answers to its gRPC peers (with `cluster`). */
+  readonly #clusterAnswers: ClusterAnswers | undefined;
   readonly #log: Logger;
   readonly #hubMetrics: ReturnType<typeof createHubMetrics>;
   readonly #throttler: Throttler;
@@ -171,6 +173,8 @@ export class SignalingServer {
             changed: () => metrics.backendCurrent.set(this.backends.size),
           })
         : undefined;
+    // gRPC mesh (`[grpc]`): the hub and the room handler ask peers; peers exist after start().
+    this.cluster = ClusterNode.configured(config) ? new ClusterNode({ config, version: SERVER_VERSION, registry: this.registry, log: opts.log }) : undefined;
     this.hub = new Hub({
       version: SERVER_VERSION,
       features: this.features,
@@ -192,6 +196,7 @@ export class SignalingServer {
       timeouts: { ...DEFAULT_HUB_TIMEOUTS, ...opts.timeouts },
       maxBufferedBytes: opts.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES,
       pendingBudget: opts.pendingBudget,
+      cluster: this.cluster,
     });
     // `[nats] url`: nats://loopback keeps everything in this process, anything else is NATS.
     this.bus = createBus(config.nats.url, {
@@ -221,6 +226,7 @@ export class SignalingServer {
       router,
       backendClient: this.#backendClient,
       anonymousJoinTimeoutMs: opts.anonymousJoinTimeoutMs ?? ANONYMOUS_JOIN_TIMEOUT_MS,
+      cluster: this.cluster,
     });
     this.federation = new FederationHandler({
       hub: this.hub,
@@ -322,10 +328,9 @@ export class SignalingServer {
       this.internal.inCallChanged = (session) => mcu.sessionChanged(session);
     }
     this.features.add(ServerFeature.Dialout);
-    if (ClusterNode.configured(config)) {
+    if (this.cluster) {
       const log = opts.log.child({ component: 'cluster' });
-      const handlers = new ClusterAnswers({ hub: this.hub, sessions: this.sessions, roomSessions: this.roomSessions, rooms: this.rooms, backends: this.backends, log });
-      this.cluster = new ClusterNode({ config, handlers, version: SERVER_VERSION, registry: this.registry, log: opts.log });
+      this.#clusterAnswers = new ClusterAnswers({ hub: this.hub, sessions: this.sessions, roomSessions: this.roomSessions, rooms: this.rooms, backends: this.backends, log });
     }
     const statsAllowed = new IpAllowList(config.stats.allowed_ips.length ? config.stats.allowed_ips : DEFAULT_STATS_ALLOWED);
     addStatsRoutes(this.http.routes, {
@@ -402,7 +407,7 @@ export class SignalingServer {
       bound.push(await this.http.listen({ address, readTimeout: https.readtimeout, writeTimeout: https.writetimeout, tls }));
     }
     if (bound.length === 0) this.#log.warn('no [http] or [https] listen address configured');
-    await this.cluster?.start();
+    if (this.cluster && this.#clusterAnswers) await this.cluster.start(this.#clusterAnswers);
     this.http.setReady(true);
     // Janus may come up later: the SFU keeps retrying in the background (upstream 1 s → 16 s).
     this.sfu?.start();

@@ -1,6 +1,7 @@
 import { credentials } from '@grpc/grpc-js';
 import { ClusterPeer } from '@talk-signaling/cluster';
-import { TestClient, waitFor } from '@talk-signaling/testing';
+import { startFakeNextcloud, type FakeNextcloud } from '@talk-signaling/fake-nextcloud';
+import { freePort, TestClient, waitFor } from '@talk-signaling/testing';
 import { loadServerConfig } from '../src/config';
 import { SERVER_VERSION } from '../src/version';
 import { INTERNAL_SECRET, startTestSetup, type TestSetup } from './test-server';
@@ -144,5 +145,84 @@ describe('gRPC answers of a node ([grpc] listen)', () => {
     await peers.selfChecked();
     // Its own address: recognised as itself and skipped.
     expect(peers.peers()).toEqual([]);
+  });
+});
+
+/** Two nodes that know each other over gRPC (no NATS needed for these lookups). */
+describe('two nodes over gRPC: cluster-wide session limit and room session uniqueness', () => {
+  let nextcloud: FakeNextcloud;
+  let a: TestSetup;
+  let b: TestSetup;
+  const clients: TestClient[] = [];
+
+  beforeAll(async () => {
+    nextcloud = await startFakeNextcloud({ secret: 'test-backend-secret' });
+    nextcloud.setRoom('room-c', {});
+    const [portA, portB, deadPort] = await Promise.all([freePort(), freePort(), freePort()]);
+    const grpc = (own: number, others: number[]) => `[grpc]\nlisten = 127.0.0.1:${own}\ntargets = ${others.map((p) => `127.0.0.1:${p}`).join(', ')}`;
+    const common = { nextcloud, roomEventBatchMs: 5, timeouts: { resumeWindowMs: 50 }, backendConfig: 'sessionlimit = 2' };
+    // Node a also lists an unreachable node and itself: it skips itself, and the dead one only costs the 1 s deadline.
+    [a, b] = await Promise.all([
+      startTestSetup({ ...common, extraConfig: grpc(portA, [portA, portB, deadPort]) }),
+      startTestSetup({ ...common, extraConfig: grpc(portB, [portA]) }),
+    ]);
+    // Self checks done: a has dropped itself, both know each other's version (the dead one never answers).
+    await waitFor(
+      () => {
+        const fromA = a.server.cluster!.peers!.peers();
+        const fromB = b.server.cluster!.peers!.peers();
+        return fromA.length === 2 && fromA.some((p) => p.target === `127.0.0.1:${portB}` && p.version !== '') && fromB.length === 1 && fromB[0]!.version !== '';
+      },
+      { timeout: 10_000, name: 'self checks' },
+    );
+  });
+  afterAll(async () => {
+    while (clients.length) clients.pop()!.close();
+    await Promise.all([a?.stop(), b?.stop()]);
+    await nextcloud?.close();
+  });
+  afterEach(async () => {
+    while (clients.length) clients.pop()!.close();
+    await waitFor(() => a.server.sessions.size === 0 && b.server.sessions.size === 0, { timeout: 5_000, name: 'all sessions gone' });
+  });
+
+  async function hello(setup: TestSetup, userid: string): Promise<{ client: TestClient; reply: Msg }> {
+    const client = await TestClient.connect(setup.wsUrl);
+    clients.push(client);
+    const reply = await client.hello({ url: nextcloud.backendUrl, params: nextcloud.addUser(userid) });
+    return { client, reply };
+  }
+
+  it('each node sees the other (itself skipped, the unreachable one kept as a peer)', () => {
+    expect(a.server.cluster!.peers!.peers().map((p) => p.target)).toHaveLength(2);
+    expect(b.server.cluster!.peers!.peers()).toHaveLength(1);
+  });
+
+  it('counts the sessions of both nodes against [backend] sessionlimit', async () => {
+    expect((await hello(a, 'u1')).reply.type).toBe('hello');
+    expect((await hello(b, 'u2')).reply.type).toBe('hello');
+    // Two sessions in the cluster: a third is refused on either node.
+    const third = await hello(a, 'u3');
+    expect(third.reply).toMatchObject({ type: 'error', error: { code: 'session_limit_exceeded' } });
+    const fourth = await hello(b, 'u4');
+    expect(fourth.reply).toMatchObject({ type: 'error', error: { code: 'session_limit_exceeded' } });
+    const metrics = await (await fetch(`${b.baseUrl}metrics`)).text();
+    expect(metrics).toMatch(/signaling_backend_session_limit_exceeded_total\{backend="nc1"\} 1/);
+    expect(metrics).toMatch(/signaling_grpc_client_calls_total\{method="GetSessionCount"\} [1-9]/);
+  });
+
+  it('a Nextcloud room session joining on one node closes the same room session on the other', async () => {
+    const first = await hello(a, 'x1');
+    await first.client.next('welcome');
+    await first.client.joinRoom('room-c', 'nc-shared');
+    await first.client.waitForMessage((m: Msg) => m.type === 'event' && m.event.type === 'join');
+    const second = await hello(b, 'x1');
+    await second.client.next('welcome');
+    const joined = await second.client.joinRoom('room-c', 'nc-shared');
+    expect(joined).toMatchObject({ type: 'room', room: { roomid: 'room-c' } });
+    expect(await first.client.next('bye')).toEqual({ type: 'bye', bye: { reason: 'room_session_reconnected' } });
+    await waitFor(() => a.server.sessions.size === 0, { timeout: 5_000, name: 'first session closed on node a' });
+    // Nextcloud hears no leave for the replaced session.
+    expect(nextcloud.requests.filter((r: Msg) => r.type === 'room' && r.body.room.action === 'leave' && r.body.room.sessionid === 'nc-shared')).toEqual([]);
   });
 });

@@ -2,21 +2,24 @@ import { ClusterPeers, ClusterServer, EtcdClient, createGrpcMetrics, createServe
 import type { Logger } from '@talk-signaling/runtime';
 import type { Registry } from 'prom-client';
 import type { ServerConfig } from '../config';
+import type { ClusterLookups } from './cluster-lookups';
 
 export interface ClusterNodeOptions {
   config: Pick<ServerConfig, 'grpc' | 'etcd'>;
-  handlers: ClusterHandlers;
   version: string;
   registry: Registry;
   log: Logger;
 }
 
+/** Deadline of the lookups made while a client waits (upstream: 1 s for counts and room sessions). */
+const LOOKUP_TIMEOUT_MS = 1_000;
+
 /**
  * This node's part of the gRPC mesh, from `[grpc]` (and `[etcd]` for `targettype = etcd`): the
- * server other nodes ask (when `listen` is set) and the peers this node can ask. Built only when
- * `[grpc]` names a listen address, targets or etcd.
+ * server other nodes ask (when `listen` is set) and the peers this node asks. Built only when
+ * `[grpc]` names a listen address, targets or etcd; until {@link start} it has no peers.
  */
-export class ClusterNode {
+export class ClusterNode implements ClusterLookups {
   readonly serverId = createServerId();
   readonly #options: ClusterNodeOptions;
   readonly #metrics: GrpcMetrics;
@@ -46,9 +49,16 @@ export class ClusterNode {
     return this.#server?.port ?? 0;
   }
 
-  /** Starts the server and the peers; config errors (TLS files, etcd) reject. */
-  async start(): Promise<void> {
-    const { config, handlers, version, log } = this.#options;
+  get hasPeers(): boolean {
+    return (this.#peers?.peers().length ?? 0) > 0;
+  }
+
+  /**
+   * Starts the server (answering with `handlers`) and the peers; config errors (TLS files,
+   * etcd) reject.
+   */
+  async start(handlers: ClusterHandlers): Promise<void> {
+    const { config, version, log } = this.#options;
     const grpcLog = log.child({ component: 'grpc' });
     if (config.grpc.listen !== '') {
       this.#server = new ClusterServer({ listen: config.grpc.listen, tls: config.grpc, serverId: this.serverId, version, handlers, logger: grpcLog, metrics: this.#metrics });
@@ -57,6 +67,19 @@ export class ClusterNode {
     if (config.grpc.targettype === 'etcd') this.#etcd = await EtcdClient.create(config.etcd, log.child({ component: 'etcd' }));
     if (this.#stopped) return;
     this.#peers = new ClusterPeers({ grpc: config.grpc, serverId: this.serverId, version, etcd: this.#etcd, logger: grpcLog, metrics: this.#metrics });
+  }
+
+  async remoteSessionCount(backendUrl: string): Promise<number> {
+    const peers = this.#peers;
+    if (peers === undefined) return 0;
+    const counts = await peers.collect((peer, opts) => peer.getSessionCount(backendUrl, opts), { timeoutMs: LOOKUP_TIMEOUT_MS });
+    return counts.reduce((sum, { value }) => sum + value, 0);
+  }
+
+  async disconnectRemoteRoomSession(roomSessionId: string): Promise<string | undefined> {
+    const peers = this.#peers;
+    if (peers === undefined) return undefined;
+    return peers.firstResult((peer, opts) => peer.lookupSessionId(roomSessionId, 'room_session_reconnected', opts), { timeoutMs: LOOKUP_TIMEOUT_MS });
   }
 
   /** SIGHUP: gRPC targets and client credentials (upstream). */

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { ClusterLookups } from '../cluster/cluster-lookups';
 import type { WebSocket } from 'ws';
 import {
   parseClientMessage,
@@ -83,6 +84,8 @@ export interface HubDeps {
   maxBufferedBytes: number;
   /** Bound of a detached session's queue; default {@link DEFAULT_PENDING_BUDGET}. */
   pendingBudget?: Readonly<PendingBudget>;
+  /** Other signaling nodes (`[grpc]`): session limits count their sessions too. */
+  cluster?: ClusterLookups;
 }
 
 /** Per-socket state before and after hello. */
@@ -310,6 +313,16 @@ export class Hub {
     if (auth.clientType === 'client' && backend.sessionLimit > 0 && this.#deps.sessions.clientCount(backend.id) >= backend.sessionLimit) {
       this.#deps.metrics.sessionLimitExceededTotal.inc({ backend: backend.id });
       throw signalingError('session_limit_exceeded');
+    }
+    const cluster = this.#deps.cluster;
+    if (auth.clientType === 'client' && backend.sessionLimit > 0 && cluster?.hasPeers) {
+      // The limit is for the whole cluster (upstream asks every peer, 1 s).
+      const remote = await cluster.remoteSessionCount(auth.backendUrl);
+      if (peer.conn.closed) return;
+      if (this.#deps.sessions.clientCount(backend.id) + remote >= backend.sessionLimit) {
+        this.#deps.metrics.sessionLimitExceededTotal.inc({ backend: backend.id });
+        throw signalingError('session_limit_exceeded');
+      }
     }
     const idData = { sid: this.#nextSid++, created: Date.now(), backendId: backend.id, node: this.#nodeId };
     const publicId = this.#deps.codec.encode('public-session', idData);

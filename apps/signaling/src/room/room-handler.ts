@@ -1,6 +1,7 @@
 import { SignalingError, signalingError, type RoomClientMessage } from '@talk-signaling/protocol';
 import { askNextcloud } from '../backend/ask-nextcloud';
 import { federatedActor } from '../federation/federated-actor';
+import type { ClusterLookups } from '../cluster/cluster-lookups';
 import type { BackendClient } from '../backend/backend-client';
 import type { RoomFederationHook } from '../federation/federation-handler';
 import type { Room } from './room';
@@ -30,6 +31,8 @@ export interface RoomHandlerDeps {
   router: Router;
   backendClient: BackendClient;
   anonymousJoinTimeoutMs: number;
+  /** Other signaling nodes (`[grpc]`): one Nextcloud room session per cluster. */
+  cluster?: ClusterLookups;
 }
 
 /**
@@ -148,12 +151,27 @@ export class RoomHandler implements SessionListener {
     try {
       const answer = await this.#validate(session, roomid, sessionid);
       if (session.closed) return;
+      await this.#disconnectRemote(session, sessionid);
+      if (session.closed) return;
       this.#join(session, message.id, roomid, sessionid, answer);
     } catch (err) {
       if (session.closed) return;
       const error = err instanceof SignalingError ? err : new SignalingError('internal_error', (err as Error).message);
       this.#deps.router.send(session, errorFrame(message.id, error));
     }
+  }
+
+  /**
+   * The same Nextcloud room session on another node is closed there (upstream
+   * `disconnectByRoomSessionId`, 1 s); a local one is handled by {@link #join}.
+   */
+  async #disconnectRemote(session: ClientSession, sessionid: string | undefined): Promise<void> {
+    const cluster = this.#deps.cluster;
+    if (!sessionid || !cluster?.hasPeers) return;
+    const local = this.#deps.roomSessions.get(session.backend.id, sessionid);
+    if (local !== undefined && local !== session) return;
+    const closed = await cluster.disconnectRemoteRoomSession(sessionid);
+    if (closed !== undefined) session.log.info({ closed }, 'same room session on another node closed');
   }
 
   /** Asks Nextcloud whether the session may join (internal clients may join anything). */
