@@ -163,10 +163,18 @@ export class Router {
   }
 }
 
-/** Talk's "refresh your chat" room message; only one is kept for a detached session. */
+/**
+ * Talk's "refresh your chat" notification; only one is kept for a detached session (fact sheet
+ * 1.4.6). Upstream recognises it in client `message`s (data `{"type":"chat","chat":{"refresh":
+ * true}}`); the same data in a room `message` event from Nextcloud is treated alike.
+ */
 function isChatRefresh(message: ServerMessageObject): boolean {
-  if (message.type !== 'event') return false;
-  const event = message['event'] as { type?: string; message?: { data?: { type?: string; chat?: { refresh?: boolean } } } };
-  const data = event.type === 'message' ? event.message?.data : undefined;
-  return data?.type === CHAT_REFRESH_TYPE && data.chat?.refresh === true && Object.keys(data.chat).length === 1;
+  type ChatData = { type?: string; chat?: { refresh?: boolean } };
+  let data: ChatData | undefined;
+  if (message.type === 'message') data = (message['message'] as { data?: ChatData } | undefined)?.data;
+  else if (message.type === 'event') {
+    const event = message['event'] as { type?: string; message?: { data?: ChatData } };
+    if (event.type === 'message') data = event.message?.data;
+  }
+  return typeof data === 'object' && data !== null && data.type === CHAT_REFRESH_TYPE && data.chat?.refresh === true;
 }

@@ -54,6 +54,8 @@ export class Room implements SessionRoom {
   #pendingJoins: ClientSession[] = [];
   /** Left since the last flush; ids of announced members only. */
   #pendingLeaves: string[] = [];
+  /** An internal client left since the last flush: members get a participants update. */
+  #internalLeft = false;
   #flushTimer: NodeJS.Timeout | undefined;
   #closed = false;
   /** Transient data of this room on this node (1.11); cleared when the room is destroyed. */
@@ -110,7 +112,10 @@ export class Room implements SessionRoom {
     this.#opts.metrics.roomSessions.dec(this.#labels(session));
     const pending = this.#pendingJoins.indexOf(session);
     if (pending >= 0) this.#pendingJoins.splice(pending, 1); // never announced: no leave either
-    else this.#pendingLeaves.push(session.publicId);
+    else {
+      this.#pendingLeaves.push(session.publicId);
+      if (session.clientType === 'internal') this.#internalLeft = true;
+    }
     if (this.#members.size === 0) {
       this.#flush();
       this.close();
@@ -201,7 +206,14 @@ export class Room implements SessionRoom {
     }
     const joiners = this.#pendingJoins.filter((s) => this.hasMember(s));
     this.#pendingJoins = [];
-    if (joiners.length === 0) return;
+    // Talk clients learn of recording servers and SIP bridges only from participants updates
+    // (upstream publishes one whenever an internal client joins or leaves).
+    const internalChanged = this.#internalLeft || joiners.some((s) => s.clientType === 'internal');
+    this.#internalLeft = false;
+    if (joiners.length === 0) {
+      if (internalChanged) this.#publishInternalChange();
+      return;
+    }
     this.publish({ type: 'event', event: { target: 'room', type: 'join', join: joiners.map(joinEntry) } });
     const joined = new Set(joiners);
     const existing: JoinEntry[] = [];
@@ -212,10 +224,18 @@ export class Room implements SessionRoom {
       const flags = this.#virtualFlags(joined);
       for (const joiner of joiners) for (const message of flags) this.#opts.router.toSession(joiner.publicId, message);
     }
+    if (internalChanged) this.#publishInternalChange();
     for (const joiner of joiners) {
       this.#announced.add(joiner.publicId);
       this.#opts.router.toRoomNodes(this.id, this.backendId, { type: 'sessionjoined', sessionid: joiner.publicId, clienttype: joiner.clientType });
     }
+  }
+
+  /** A participants update with the internal and virtual members, unless it would list nobody (as upstream). */
+  #publishInternalChange(): void {
+    if (this.#members.size === 0) return;
+    const update = this.participantsUpdate();
+    if (((update['event'] as { update: { users: unknown[] } }).update.users.length ?? 0) > 0) this.publish(update);
   }
 
   /**
