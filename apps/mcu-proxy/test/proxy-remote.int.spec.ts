@@ -144,6 +144,32 @@ describe('mcu-proxy remote streams between two proxies', () => {
     await waitFor(async () => (await roomsOn(inspectB, publisherId)).length === 0, { timeout: 5_000, name: 'remote room destroyed on B' });
   });
 
+  it('the publishing proxy going away closes the remote subscribers on B and leaves no room in B\'s Janus', async () => {
+    const c = await startTestProxy({ janusUrl: janusA.url, signaling: [server1, proxyB] });
+    try {
+      await waitFor(() => c.app.backend.connected, { timeout: 10_000, name: 'proxy C connected to janus' });
+      const sC = await helloed(c);
+      const sB = await helloed(b);
+      const publisherId = await publishOnA(sC);
+      const sub = await sB.command({
+        type: 'create-subscriber',
+        publisherId,
+        streamType: 'video',
+        remoteUrl: `${c.httpUrl}/`,
+        remoteToken: await proxyToken(server1, { sub: publisherId }),
+      });
+      expect(sub.type).toBe('command');
+      expect(await roomsOn(inspectB, publisherId)).toHaveLength(1);
+      // C's listeners and connections vanish (as if the process died).
+      await c.app.http.close();
+      expect((await sB.event('subscriber-closed', 10_000)).event).toEqual({ type: 'subscriber-closed', clientId: sub.command.id });
+      await waitFor(async () => (await roomsOn(inspectB, publisherId)).length === 0, { timeout: 5_000, name: 'remote room destroyed on B' });
+      expect(b.app.remote!.feedCount).toBe(0);
+    } finally {
+      await c.stop();
+    }
+  });
+
   it('refuses remote subscribers with a token for another publisher, or where remote streams are off', async () => {
     const sA = await helloed(a);
     const sB = await helloed(b);
