@@ -10,8 +10,13 @@
  * limit is lower. No Talk client nests deeper than a dozen levels.
  */
 
-/** Deepest nesting of arrays/objects accepted (the top-level value counts as level 1). */
-export const MAX_JSON_DEPTH = 1000;
+/**
+ * Deepest nesting of arrays/objects accepted (the top-level value counts as level 1). 100
+ * leaves room below the bus's own limit (`libs/nats-bus`, 128) for the few levels the server
+ * adds when it wraps a client's data for another node, so what one node accepts every node
+ * delivers.
+ */
+export const MAX_JSON_DEPTH = 100;
 
 export interface JsonLimits {
   /** Deepest nesting accepted; default {@link MAX_JSON_DEPTH}. */

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { fuzzParameters } from '@talk-signaling/testing';
+import { MAX_JSON_DEPTH } from '../json-limits';
 import { parseProxyClientMessage } from './proxy-client-message';
 import { parseProxyServerMessage } from './proxy-server-message';
 
@@ -40,7 +41,7 @@ const serverPayloads: Record<string, fc.Arbitrary<unknown>> = {
   error: shaped({ code: str, message: str, details: anything }),
 };
 
-const deep = fc.integer({ min: 1_001, max: 20_000 }).map((d) => '['.repeat(d) + ']'.repeat(d));
+const deep = fc.integer({ min: MAX_JSON_DEPTH + 1, max: 20_000 }).map((d) => '['.repeat(d) + ']'.repeat(d));
 
 function frames(payloads: Record<string, fc.Arbitrary<unknown>>): fc.Arbitrary<string> {
   const types = Object.keys(payloads);
