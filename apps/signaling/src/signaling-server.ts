@@ -17,7 +17,9 @@ import { SignalingHttpServer } from './http/signaling-http-server';
 import type { FederationBudget } from './federation/federation-budget';
 import { FederationHandler } from './federation/federation-handler';
 import { JanusSfu } from './mcu/janus/janus-sfu';
+import { clusterPublisherLookup } from './mcu/proxy/cluster-publisher-lookup';
 import { createProxySfu, type ProxySfuTuning } from './mcu/proxy/create-proxy-sfu';
+import { ProxySfu } from './mcu/proxy/proxy-sfu';
 import { McuHandler } from './mcu/mcu-handler';
 import { createMcuMetrics } from './mcu/mcu-metrics';
 import type { Sfu } from './mcu/sfu';
@@ -330,7 +332,11 @@ export class SignalingServer {
     this.features.add(ServerFeature.Dialout);
     if (this.cluster) {
       const log = opts.log.child({ component: 'cluster' });
-      this.#clusterAnswers = new ClusterAnswers({ hub: this.hub, sessions: this.sessions, roomSessions: this.roomSessions, rooms: this.rooms, backends: this.backends, log });
+      const proxySfu = this.sfu instanceof ProxySfu ? this.sfu : undefined;
+      this.#clusterAnswers = new ClusterAnswers({ hub: this.hub, sessions: this.sessions, roomSessions: this.roomSessions, rooms: this.rooms, backends: this.backends, log, publishers: proxySfu });
+      // Subscribers to publishers on other nodes' proxies (upstream GetPublisherId).
+      const cluster = this.cluster;
+      proxySfu?.setRemotePublisherLookup(clusterPublisherLookup(() => cluster.peers?.peers() ?? []));
     }
     const statsAllowed = new IpAllowList(config.stats.allowed_ips.length ? config.stats.allowed_ips : DEFAULT_STATS_ALLOWED);
     addStatsRoutes(this.http.routes, {

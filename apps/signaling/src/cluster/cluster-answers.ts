@@ -16,6 +16,8 @@ export interface ClusterAnswersDeps {
   rooms: RoomRegistry;
   backends: BackendRegistry;
   log: Logger;
+  /** `[mcu] type = proxy`: where this node's publishers live (GetPublisherId). */
+  publishers?: { publisherInfo(publisherId: string, streamType: 'video' | 'screen', signal: AbortSignal): Promise<PublisherInfo | undefined> };
 }
 
 /** The only disconnect reason a peer may ask for (upstream sends nothing else). */
@@ -85,9 +87,12 @@ export class ClusterAnswers implements ClusterHandlers {
     return entries;
   }
 
-  /** Publishers on MCU proxies are not looked up across nodes yet. */
-  getPublisherId(): Promise<PublisherInfo | undefined> {
-    return Promise.resolve(undefined);
+  /** A client session's publisher on an MCU proxy, waited for until the caller's deadline (upstream). */
+  async getPublisherId(sessionId: string, streamType: string, signal: AbortSignal): Promise<PublisherInfo | undefined> {
+    const publishers = this.#deps.publishers;
+    if (!publishers || (streamType !== 'video' && streamType !== 'screen')) return undefined;
+    if (this.#deps.sessions.byPublicId(sessionId)?.clientType !== 'client') return undefined;
+    return publishers.publisherInfo(sessionId, streamType, signal);
   }
 
   /** Resume on another node is not supported yet: the relay is refused. */

@@ -38,13 +38,22 @@ export interface ProxySfuOptions {
   connection?: Pick<ProxyConnectionOptions, 'reconnect' | 'pingIntervalMs' | 'resumeGraceMs'>;
 }
 
-/** Where a publisher lives, for a subscriber on another signaling node (`GetPublisherId`). */
-export interface ProxyPublisherLocation {
-  /** The proxy's client id of the publisher. */
-  clientId: string;
-  url: string;
-  ip: string | undefined;
+/**
+ * A publisher on some proxy as another signaling node describes it (`GetPublisherId`): its
+ * proxy client id, the proxy's URL (and address under DNS discovery), a token to connect to
+ * that proxy and one that lets a proxy subscribe to this publisher remotely.
+ */
+export interface RemotePublisherInfo {
+  publisherId: string;
+  proxyUrl: string;
+  /** '' when the proxy is not addressed by IP. */
+  ip: string;
+  connectToken: string;
+  publisherToken: string;
 }
+
+/** Asks the other signaling nodes for a publisher (first answer wins; undefined = nowhere). */
+export type RemotePublisherLookup = (publisherId: string, streamType: SfuStreamType, signal: AbortSignal) => Promise<RemotePublisherInfo | undefined>;
 
 const key = (t: ProxyTarget): string => (t.ip ? `${t.url} ${t.ip}` : t.url);
 const streamKey = (publisherId: string, streamType: string): string => `${publisherId}|${streamType}`;
@@ -70,6 +79,7 @@ export class ProxySfu extends EventEmitter<SfuEvents> implements Sfu {
   /** Subscribers waiting for a publisher to appear. */
   readonly #waiters = new Map<string, Set<() => void>>();
   #targets: ProxyTarget[] = [];
+  #remoteLookup: RemotePublisherLookup | undefined;
   readonly #sources: { start(): void; stop(): void }[] = [];
   #started = false;
   #stopped = false;
@@ -176,16 +186,69 @@ export class ProxySfu extends EventEmitter<SfuEvents> implements Sfu {
     return publisher;
   }
 
+  /** Cluster: how to ask the other signaling nodes for publishers that are not ours. */
+  setRemotePublisherLookup(lookup: RemotePublisherLookup | undefined): void {
+    this.#remoteLookup = lookup;
+  }
+
+  /**
+   * The publisher locally, or — waiting up to the MCU timeout — whichever comes first: it
+   * appearing here, or another signaling node (cluster) reporting it on its proxy. A publisher
+   * on a proxy we have no connection to gets a temporary one.
+   */
   async newSubscriber(request: SfuSubscriberRequest): Promise<ProxySfuSubscriber> {
     const id = streamKey(request.publisherId, request.streamType);
-    let publisher = this.#publishers.get(id);
-    if (!publisher) {
-      this.#metrics.noPublisherTotal.inc({ type: request.streamType });
-      this.#log.debug({ publisher: request.publisherId, streamType: request.streamType }, 'no publisher yet; waiting');
-      publisher = await this.#waitForPublisher(id);
+    const local = this.#publishers.get(id);
+    if (local) return this.subscribeOn(local.connection, local.clientId, request);
+    this.#metrics.noPublisherTotal.inc({ type: request.streamType });
+    this.#log.debug({ publisher: request.publisherId, streamType: request.streamType }, 'no publisher yet; waiting');
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), this.#options.timeoutMs);
+    timer.unref();
+    const lookup = this.#remoteLookup;
+    let found: { local: ProxySfuPublisher } | { remote: RemotePublisherInfo } | undefined;
+    try {
+      found = await firstDefined([
+        this.#waitForPublisher(id, abort.signal).then((p) => (p ? { local: p } : undefined)),
+        ...(lookup
+          ? [
+              lookup(request.publisherId, request.streamType, abort.signal).then(
+                (info) => (info ? { remote: info } : undefined),
+                (err: unknown) => {
+                  this.#log.info({ err: (err as Error).message, publisher: request.publisherId }, 'asking other nodes for the publisher failed');
+                  return undefined;
+                },
+              ),
+            ]
+          : []),
+      ]);
+    } finally {
+      clearTimeout(timer);
+      abort.abort();
     }
-    if (!publisher) throw new SfuNotFoundError(`no ${request.streamType} publisher ${request.publisherId} found`);
-    return this.subscribeOn(publisher.connection, publisher.clientId, request);
+    if (!found) throw new SfuNotFoundError(`no ${request.streamType} publisher ${request.publisherId} found`);
+    if ('local' in found) return this.subscribeOn(found.local.connection, found.local.clientId, request);
+    const info = found.remote;
+    this.#log.info({ publisher: request.publisherId, proxy: info.proxyUrl }, 'publisher found on another signaling node');
+    const conn = await this.connectionFor(info.proxyUrl, info.ip || undefined, info.connectToken || undefined);
+    return this.subscribeOn(conn, info.publisherId, request, info.publisherToken || undefined);
+  }
+
+  /**
+   * Cluster (`GetPublisherId` from another node): our publisher of that session and stream
+   * type, waited for until `signal` aborts, with the tokens the other node needs.
+   */
+  async publisherInfo(publisherId: string, streamType: SfuStreamType, signal: AbortSignal): Promise<RemotePublisherInfo | undefined> {
+    const id = streamKey(publisherId, streamType);
+    const publisher = this.#publishers.get(id) ?? (await this.#waitForPublisher(id, signal));
+    if (!publisher) return undefined;
+    return {
+      publisherId: publisher.clientId,
+      proxyUrl: publisher.connection.url,
+      ip: publisher.connection.ip ?? '',
+      connectToken: this.createToken(),
+      publisherToken: this.createToken(publisher.clientId),
+    };
   }
 
   /**
@@ -215,13 +278,6 @@ export class ProxySfu extends EventEmitter<SfuEvents> implements Sfu {
       if (publisherConn.temporary) publisherConn.retire();
       throw err;
     }
-  }
-
-  /** Where a local publisher lives (for `GetPublisherId` of other signaling nodes). */
-  publisherLocation(publisherId: string, streamType: SfuStreamType): ProxyPublisherLocation | undefined {
-    const publisher = this.#publishers.get(streamKey(publisherId, streamType));
-    if (!publisher) return undefined;
-    return { clientId: publisher.clientId, url: publisher.connection.url, ip: publisher.connection.ip };
   }
 
   /**
@@ -358,19 +414,20 @@ export class ProxySfu extends EventEmitter<SfuEvents> implements Sfu {
     conn.command({ type: command, clientId }).catch((err: unknown) => this.#log.info({ err: (err as Error).message, clientId }, `late ${command} failed`));
   }
 
-  #waitForPublisher(id: string): Promise<ProxySfuPublisher | undefined> {
+  /** Resolves with the publisher once it exists here, or undefined when `signal` aborts (or we stop). */
+  #waitForPublisher(id: string, signal: AbortSignal): Promise<ProxySfuPublisher | undefined> {
     return new Promise((resolve) => {
       let waiters = this.#waiters.get(id);
       if (!waiters) this.#waiters.set(id, (waiters = new Set()));
       const set = waiters;
       const wake = (): void => {
-        clearTimeout(timer);
+        signal.removeEventListener('abort', wake);
         set.delete(wake);
         if (set.size === 0 && this.#waiters.get(id) === set) this.#waiters.delete(id);
         resolve(this.#publishers.get(id));
       };
-      const timer = setTimeout(wake, this.#options.timeoutMs);
-      timer.unref();
+      if (signal.aborted || this.#stopped) return wake();
+      signal.addEventListener('abort', wake);
       set.add(wake);
     });
   }
@@ -407,6 +464,21 @@ export class ProxySfu extends EventEmitter<SfuEvents> implements Sfu {
     this.#log.info({ connected: now }, now ? 'a proxy is connected' : 'no proxy connected');
     this.emit(now ? 'connected' : 'disconnected');
   }
+}
+
+/** The first promise to resolve with a value; undefined once all resolved without one. */
+function firstDefined<T>(promises: Promise<T | undefined>[]): Promise<T | undefined> {
+  return new Promise((resolve) => {
+    let pending = promises.length;
+    if (pending === 0) return resolve(undefined);
+    for (const p of promises) {
+      void p.then((value) => {
+        pending -= 1;
+        if (value !== undefined) resolve(value);
+        else if (pending === 0) resolve(undefined);
+      });
+    }
+  });
 }
 
 /** Upstream `IsSameCountry`: unknown on either side counts as the same. */
