@@ -8,6 +8,7 @@
 // the ones main.js actually requires, and their production dependencies, not the workspace's
 // whole dependency list. They are copied from an installed node_modules (the host's, or the
 // one `npm ci` made in the image's build stage), so staging needs no registry.
+import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import path from 'node:path';
@@ -71,6 +72,21 @@ while (queue.length) {
   for (const dep of Object.keys(pkg.peerDependencies ?? {})) queue.push({ name: dep, from: dir, optional: true });
 }
 
+// Unchanged bundle and package set (by version): keep the staged folder as it is. Copying
+// thousands of package files again costs tens of seconds on a slow disk.
+const key = createHash('sha256');
+for (const file of ['main.js', 'main.js.map']) {
+  if (existsSync(path.join(bundleDir, file))) key.update(readFileSync(path.join(bundleDir, file)));
+}
+for (const dir of [...staged].sort()) key.update(`\0${dir}@${JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')).version}`);
+const keyFile = `${outDir}.stage-key`;
+const digest = key.digest('hex');
+if (existsSync(outDir) && existsSync(keyFile) && readFileSync(keyFile, 'utf8') === digest) {
+  console.log(`staged ${outDir}: up to date`);
+  process.exit(0);
+}
+
+rmSync(keyFile, { force: true });
 rmSync(outDir, { recursive: true, force: true });
 mkdirSync(outDir, { recursive: true });
 for (const file of ['main.js', 'main.js.map']) {
@@ -91,3 +107,4 @@ writeFileSync(
   JSON.stringify({ name: `${rootPkg.name}-${path.basename(projectRoot)}`, version: rootPkg.version, private: true, type: 'commonjs' }, null, 2) + '\n',
 );
 console.log(`staged ${outDir}: main.js + ${staged.size} packages (${[...required].sort().join(', ') || 'none required'})`);
+writeFileSync(keyFile, digest);

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 /** Repository root (this file is tools/deploy-test/src/podman.ts). */
@@ -55,6 +56,21 @@ export async function ensureBaseImage(): Promise<string> {
   return result.stdout.trim().split('\n').pop()!;
 }
 
+/** sha256 over the paths and contents of `paths` (files or folders, below REPO_ROOT) and `extra`. */
+function inputsDigest(paths: string[], extra: string): string {
+  const hash = createHash('sha256').update(extra);
+  const add = (relative: string): void => {
+    const full = path.join(REPO_ROOT, relative);
+    if (statSync(full).isDirectory()) {
+      for (const entry of readdirSync(full).sort()) add(path.join(relative, entry));
+    } else {
+      hash.update(`\0${relative}\0`).update(readFileSync(full));
+    }
+  };
+  for (const p of paths) add(p);
+  return hash.digest('hex');
+}
+
 /** Apps with an image under deploy/<app>/. */
 export type DeployApp = 'signaling' | 'bench-client' | 'mcu-proxy';
 
@@ -68,9 +84,15 @@ export async function buildAppImage(app: DeployApp, baseImage: string): Promise<
   const staged = await run(process.execPath, ['deploy/stage-app.mjs', `apps/${app}`], { timeoutMs: 60_000 });
   if (staged.code !== 0) throw new Error(`stage-app.mjs apps/${app} exited ${staged.code}\n${staged.stderr}`);
   const image = `localhost/talk-${app}:test`;
+  // Several suites use the same image: an image built from the same inputs is reused as is
+  // (a cached podman build still costs ~10 s here).
+  const inputs = inputsDigest([`dist/deploy/apps/${app}`, `deploy/${app}/Dockerfile`, `deploy/${app}/Dockerfile.dockerignore`], baseImage);
+  const existing = await podman(['image', 'inspect', '--format={{index .Labels "talk.deploy-test.inputs"}}', image]);
+  if (existing.code === 0 && existing.stdout.trim() === inputs) return image;
   await podmanOk(
     [
       'build',
+      `--label=talk.deploy-test.inputs=${inputs}`,
       '--format=docker',
       `--file=deploy/${app}/Dockerfile`,
       `--ignorefile=deploy/${app}/Dockerfile.dockerignore`,

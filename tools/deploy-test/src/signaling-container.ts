@@ -19,19 +19,20 @@ export interface SignalingContainer {
 /**
  * Runs the signaling image on the host network with a generated server.conf (mounted
  * read-only where the image expects it): loopback listener on a free port, one backend, the
- * in-process bus. Resolves once /ready answers 200; a container that dies first fails with its
- * logs.
+ * in-process bus or NATS at `natsUrl`. Resolves once /ready answers 200; a container that
+ * dies first fails with its logs.
  */
 export async function startSignalingContainer(
   image: string,
   backend: { url: string; secret: string },
   extraConfig = '',
+  natsUrl = 'nats://loopback',
 ): Promise<SignalingContainer> {
   const port = await freePort();
   const dir = mkdtempSync(path.join(tmpdir(), 'deploy-test-'));
   const conf = path.join(dir, 'server.conf');
   // Readable by the image's uid 1000.
-  writeFileSync(conf, signalingServerConf(port, backend, extraConfig), { mode: 0o644 });
+  writeFileSync(conf, signalingServerConf(port, backend, extraConfig, natsUrl), { mode: 0o644 });
   const baseUrl = `http://127.0.0.1:${port}/`;
   const container = await startContainer(image, {
     mounts: { [conf]: '/etc/signaling/server.conf' },
