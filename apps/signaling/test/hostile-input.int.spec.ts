@@ -143,6 +143,20 @@ describe('hostile input', () => {
     expect((await client.hello({ url: setup.nextcloud.backendUrl, params: setup.nextcloud.addUser(`late-${message.id}`) })).type).toBe('hello');
   });
 
+  it('answers a message whose handler throws with internal_error, once, and goes on', async () => {
+    // A stand-in for a bug below the parser: the control handler throws on every message.
+    const { a, b } = await pair('throwing');
+    setup.server.hub.handle('control', () => {
+      throw new RangeError('Maximum call stack size exceeded');
+    });
+    a.client.send({ id: 'c1', type: 'control', control: { recipient: { type: 'room' }, data: { x: 1 } } });
+    expect(await a.client.next()).toEqual({ id: 'c1', type: 'error', error: { code: 'internal_error', message: 'Processing of the message failed.' } });
+    a.client.send({ type: 'control', control: { recipient: { type: 'room' }, data: { x: 2 } } });
+    expect(await a.client.next()).toEqual({ type: 'error', error: { code: 'internal_error', message: 'Processing of the message failed.' } });
+    expect(await setup.server.registry.metrics()).toContain('signaling_client_message_failures_total 2');
+    await stillServed(a, b);
+  });
+
   it('ignores unknown types after hello, as upstream', async () => {
     const { a, b } = await pair('unknown');
     a.client.send({ id: 'u1', type: 'foo', foo: {} });

@@ -184,7 +184,16 @@ export class McuHandler implements SessionListener {
         // In order per session (upstream handles these on the client's own goroutine): the
         // candidates a browser sends right after its offer must reach the publisher it creates.
         // Queued, not awaited, so the session's other messages are not held up.
-        void this.#state(sender).queue.run(() => this.#process(sender, target, data, sdpTypes, id)).catch(failed);
+        {
+          // Sized roughly by its SDP or candidate: MCU messages are a handful per call, not the hot path.
+          const queued = this.#state(sender).queue.tryRun(() => this.#process(sender, target, data, sdpTypes, id), JSON.stringify(data).length);
+          if (queued === undefined) {
+            this.#deps.metrics.queueRefusedTotal.inc();
+            this.#sendError(sender, id, signalingError('too_many_requests'));
+            return true;
+          }
+          void queued.catch(failed);
+        }
         return true;
       case 'sendoffer':
         this.#sendOffer(sender, target, data, id);

@@ -9,6 +9,8 @@ export interface McuMetrics {
   messagesTotal: Counter<'type'>;
   /** Subscriptions whose PeerConnection is up, by stream type. */
   subscriberStreams: Gauge<'type'>;
+  /** Ours: MCU messages refused because the session's queue was at its budget. */
+  queueRefusedTotal: Counter;
 }
 
 export function createMcuMetrics(registry: Registry): McuMetrics {
@@ -19,6 +21,11 @@ export function createMcuMetrics(registry: Registry): McuMetrics {
       name: 'signaling_mcu_subscriber_streams',
       help: 'The current number of subscribed media streams',
       labelNames: ['type'],
+      registers,
+    }),
+    queueRefusedTotal: new Counter({
+      name: 'signaling_mcu_queue_refused_messages_total',
+      help: 'The total number of MCU messages refused because the session had too many waiting',
       registers,
     }),
   };

@@ -1,5 +1,11 @@
-import { SerialQueue } from './serial-queue';
+import { SerialQueue, type SerialQueueBudget } from './serial-queue';
 import type { SfuPublisher, SfuStreamType, SfuSubscriber } from './sfu';
+
+/**
+ * What a session's MCU messages may hold while they wait for the SFU (issue 10): a client that
+ * floods offers or candidates while Janus is slow is refused beyond this, not buffered.
+ */
+export const MCU_QUEUE_BUDGET: Readonly<SerialQueueBudget> = { maxTasks: 64, maxBytes: 1024 * 1024 };
 
 /** `"<publisher id>|<stream type>"`, upstream's key for subscribers. */
 export function subscriberKey(publisherId: string, streamType: string): string {
@@ -13,7 +19,7 @@ export function subscriberKey(publisherId: string, streamType: string): string {
  */
 export class McuSessionState {
   /** The session's offers, answers, candidates and stream selections, processed in order. */
-  readonly queue = new SerialQueue();
+  readonly queue = new SerialQueue(MCU_QUEUE_BUDGET);
   readonly #publishers = new Map<SfuStreamType, SfuPublisher>();
   readonly #subscribers = new Map<string, SfuSubscriber>();
   readonly #creatingPublishers = new Map<SfuStreamType, Promise<SfuPublisher>>();
