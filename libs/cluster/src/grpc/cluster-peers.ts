@@ -106,6 +106,11 @@ export class ClusterPeers extends EventEmitter<ClusterPeersEvents> {
     return [...this.#targets.keys()];
   }
 
+  /** `targettype = etcd`: the state of the watched prefix (`syncing` while etcd is away); else undefined. */
+  get etcdState(): 'syncing' | 'watching' | 'closed' | undefined {
+    return this.#watch?.state;
+  }
+
   /** Resolves when the initial target list is known (etcd: after the first read of the prefix). */
   ready(): Promise<void> {
     return this.#ready;
