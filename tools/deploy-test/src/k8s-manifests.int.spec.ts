@@ -2,7 +2,7 @@
 // needed) and validated offline against the Kubernetes and Prometheus Operator schemas
 // (validate-k8s.mjs), then checked for what the schemas cannot see: selectors that match, probes
 // on the right endpoints, ports and config that agree.
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT, run } from './podman';
 
@@ -30,11 +30,18 @@ function kustomizations(): string[] {
     .sort();
 }
 
-/** Manifest files (not kustomization.yaml) of those folders, examples included. */
+/** Files a kustomization lists under patchesStrategicMerge (partial objects, not manifests). */
+function patchFiles(dir: string): string[] {
+  const text = readFileSync(path.join(REPO_ROOT, dir, 'kustomization.yaml'), 'utf8');
+  const block = /^patchesStrategicMerge:\n((?: {2}- .*\n)+)/m.exec(text)?.[1] ?? '';
+  return [...block.matchAll(/- (\S+)/g)].map((match) => match[1]!);
+}
+
+/** Manifest files (not kustomization.yaml, not patches) of those folders, examples included. */
 function manifestFiles(): string[] {
   return kustomizations().flatMap((dir) =>
     readdirSync(path.join(REPO_ROOT, dir))
-      .filter((file) => /\.ya?ml(\.example)?$/.test(file) && file !== 'kustomization.yaml')
+      .filter((file) => /\.ya?ml(\.example)?$/.test(file) && file !== 'kustomization.yaml' && !patchFiles(dir).includes(file))
       .map((file) => `${dir}/${file}`),
   );
 }
@@ -72,13 +79,14 @@ function selects(selector: Record<string, string>, labels: Record<string, string
 describe('Kubernetes manifests', () => {
   const dirs = kustomizations();
 
-  it('has a base per app and a Prometheus Operator variant per service', () => {
+  it('has a base per app, a Prometheus Operator variant per service and the stack overlay', () => {
     expect(dirs).toEqual([
       'deploy/bench-client/k8s',
       'deploy/mcu-proxy/k8s',
       'deploy/mcu-proxy/k8s-operator',
       'deploy/signaling/k8s',
       'deploy/signaling/k8s-operator',
+      'deploy/stack/k8s',
     ]);
   });
 
@@ -93,6 +101,7 @@ describe('Kubernetes manifests', () => {
     expect(objects.filter((o) => o.error !== undefined).map((o) => `${o.kind} ${o.name}: ${o.error}`)).toEqual([]);
     const kinds = objects.map((o) => o.kind).sort();
     if (dir.endsWith('bench-client/k8s')) expect(kinds).toEqual(['Job']);
+    else if (dir.endsWith('stack/k8s')) expect(kinds).toEqual(['ConfigMap', 'ConfigMap', 'Deployment', 'Deployment', 'Deployment', 'PodDisruptionBudget', 'PodDisruptionBudget', 'Service', 'Service', 'Service', 'Service']);
     else if (dir.endsWith('-operator')) expect(kinds).toEqual(['ConfigMap', 'Deployment', 'PodDisruptionBudget', 'Service', 'ServiceMonitor']);
     else expect(kinds).toEqual(['ConfigMap', 'Deployment', 'PodDisruptionBudget', 'Service']);
   });
@@ -150,6 +159,59 @@ describe('Kubernetes manifests', () => {
       expect(configMaps[0].data[confKey]).toMatch(new RegExp(`^listen = 0\\.0\\.0\\.0:${port}$`, 'm'));
       const image = container.image as string;
       expect(image).toMatch(/^talk-(signaling|mcu-proxy):latest$/);
+    });
+  });
+
+  describe('deploy/stack/k8s', () => {
+    let objects: Validated[];
+    const named = (kind: string, name: string): any => only(objects, kind).find((o) => o.metadata.name === name);
+    /** `key = value` of an INI text's `[section]`. */
+    const ini = (text: string, section: string, key: string): string | undefined => {
+      const body = text.split(/^\[/m).find((part) => part.startsWith(`${section}]`)) ?? '';
+      return new RegExp(`^${key} = (.*)$`, 'm').exec(body)?.[1]?.trim();
+    };
+    let serverConf: string;
+
+    beforeAll(async () => {
+      objects = await render('deploy/stack/k8s');
+      serverConf = named('ConfigMap', 'talk-signaling-config').data['server.conf'];
+    });
+
+    it('runs two signaling replicas that share the secrets of one Secret', () => {
+      const deployment = named('Deployment', 'talk-signaling');
+      expect(deployment.spec.replicas).toBe(2);
+      expect(ini(serverConf, 'sessions', 'hashkey')).toBe('$(SIGNALING_HASHKEY)');
+      const env = deployment.spec.template.spec.containers[0].env.filter((e: any) => e.valueFrom);
+      expect(new Set(env.map((e: any) => e.valueFrom.secretKeyRef.name))).toEqual(new Set(['talk-signaling-secrets']));
+    });
+
+    it('points [nats] url at the NATS Service', () => {
+      const nats = named('Service', 'talk-nats');
+      expect(ini(serverConf, 'nats', 'url')).toBe(`nats://talk-nats:${nats.spec.ports[0].port}`);
+      expect(selects(nats.spec.selector, named('Deployment', 'talk-nats').spec.template.metadata.labels)).toBe(true);
+    });
+
+    it('finds the gRPC peers through a headless Service on the gRPC container port', () => {
+      const peers = named('Service', 'talk-signaling-peers');
+      const pod = named('Deployment', 'talk-signaling').spec.template;
+      expect(peers.spec.clusterIP).toBe('None');
+      expect(selects(peers.spec.selector, pod.metadata.labels)).toBe(true);
+      const grpcPort = pod.spec.containers[0].ports.find((p: any) => p.name === peers.spec.ports[0].targetPort);
+      expect(grpcPort).toBeDefined();
+      expect(ini(serverConf, 'grpc', 'listen')).toBe(`0.0.0.0:${grpcPort.containerPort}`);
+      expect(ini(serverConf, 'grpc', 'targets')).toBe(`talk-signaling-peers:${peers.spec.ports[0].port}`);
+      expect(ini(serverConf, 'grpc', 'dnsdiscovery')).toBe('true');
+    });
+
+    it('uses the MCU proxy Service with a token id the proxy knows and a key file from the mounted Secret', () => {
+      const proxyService = named('Service', 'talk-mcu-proxy');
+      expect(ini(serverConf, 'mcu', 'type')).toBe('proxy');
+      expect(ini(serverConf, 'mcu', 'url')).toBe(`http://talk-mcu-proxy:${proxyService.spec.ports[0].port}/`);
+      const tokenId = ini(serverConf, 'mcu', 'token_id')!;
+      expect(ini(named('ConfigMap', 'talk-mcu-proxy-config').data['proxy.conf'], 'tokens', tokenId)).toBeDefined();
+      const pod = named('Deployment', 'talk-signaling').spec.template.spec;
+      const mount = pod.containers[0].volumeMounts.find((m: any) => ini(serverConf, 'mcu', 'token_key')!.startsWith(`${m.mountPath}/`));
+      expect(pod.volumes.find((v: any) => v.name === mount?.name)?.secret?.secretName).toBe('talk-signaling-proxy-token');
     });
   });
 });
