@@ -6,10 +6,13 @@ describe('AsyncMessageEncoder', () => {
     const inner = { type: 'event', event: { target: 'room', type: 'join', join: [{ sessionid: 'a' }] } };
     const a = { type: 'message', sendtime: '2026-01-01T00:00:00Z', message: inner };
     const b = { type: 'message', sendtime: '2026-01-01T00:00:01Z', message: inner };
+    const c = { type: 'message', sendtime: '2026-01-01T00:00:02Z', message: inner };
     expect(JSON.parse(encoder.encode(a))).toEqual(a);
-    const spy = jest.spyOn(JSON, 'stringify');
     expect(JSON.parse(encoder.encode(b))).toEqual(b);
-    expect(spy.mock.calls.map((c) => c[0])).not.toContain(inner);
+    const spy = jest.spyOn(JSON, 'stringify');
+    expect(JSON.parse(encoder.encode(c))).toEqual(c);
+    expect(spy.mock.calls.map((call) => call[0])).not.toContain(inner);
+    expect(spy.mock.calls.map((call) => call[0])).not.toContain(c);
     spy.mockRestore();
   });
 

@@ -1,13 +1,13 @@
 /**
  * Serialises `AsyncMessage`s for NATS. The server message inside (`message`) is often published
  * several times in a row as the same object — a room's member list to each joiner, one event to
- * each session of a user — so the JSON of the last one is kept and only the small envelope
- * (`type`, `sendtime`) is serialised again. Relies on the bus contract: published messages are
- * not changed afterwards.
+ * each session of a user — so from its second publish on, its JSON is kept and only the small
+ * envelope (`type`, `sendtime`) is serialised again. A message published once costs exactly one
+ * `JSON.stringify`. Relies on the bus contract: published messages are not changed afterwards.
  */
 export class AsyncMessageEncoder {
   #lastInner: object | undefined;
-  #lastJson = '';
+  #lastJson: string | undefined;
 
   /** Throws what `JSON.stringify` throws (cycles, BigInt). */
   encode(message: object): string {
@@ -15,9 +15,12 @@ export class AsyncMessageEncoder {
     if (typeof inner !== 'object' || inner === null || Array.isArray(inner)) return JSON.stringify(message);
     if (inner !== this.#lastInner) {
       this.#lastInner = undefined; // stays unset if stringify throws
-      this.#lastJson = JSON.stringify(inner);
+      const json = JSON.stringify(message);
       this.#lastInner = inner;
+      this.#lastJson = undefined;
+      return json;
     }
+    this.#lastJson ??= JSON.stringify(inner);
     const { message: _inner, ...envelope } = message as Record<string, unknown>;
     const head = JSON.stringify(envelope);
     return head.length === 2 ? `{"message":${this.#lastJson}}` : `${head.slice(0, -1)},"message":${this.#lastJson}}`;

@@ -25,6 +25,7 @@ const BACKSLASH = 0x5c;
  * (serialising to a socket, a handler's checks) could overflow the stack.
  */
 export function withinDepth(text: string, maxDepth: number): boolean {
+  if (text.length <= maxDepth) return true; // too short to nest deeper
   let depth = 0;
   let inString = false;
   for (let i = 0; i < text.length; i++) {
