@@ -1,5 +1,6 @@
 import { MAX_JSON_DEPTH } from '@talk-signaling/protocol';
 import { TestClient } from '@talk-signaling/testing';
+import { DEFAULT_TRANSIENT_MAX_BYTES } from '../src/room/transient-data';
 import { INTERNAL_SECRET, startTestSetup, type TestSetup } from './test-server';
 
 jest.setTimeout(20_000);
@@ -56,9 +57,9 @@ describe('hostile input', () => {
   /** The two still talk to each other through the server. */
   async function stillServed(a: { client: TestClient; sessionid: string }, b: { client: TestClient; sessionid: string }) {
     b.client.send({ type: 'message', message: { recipient: { type: 'session', sessionid: a.sessionid }, data: { ping: 1 } } });
-    expect(await a.client.next('message')).toMatchObject({ message: { sender: { sessionid: b.sessionid }, data: { ping: 1 } } });
+    expect(await a.client.waitForMessage((m) => m.type === 'message')).toMatchObject({ message: { sender: { sessionid: b.sessionid }, data: { ping: 1 } } });
     a.client.send({ type: 'message', message: { recipient: { type: 'session', sessionid: b.sessionid }, data: { pong: 1 } } });
-    expect(await b.client.next('message')).toMatchObject({ message: { sender: { sessionid: a.sessionid }, data: { pong: 1 } } });
+    expect(await b.client.waitForMessage((m) => m.type === 'message')).toMatchObject({ message: { sender: { sessionid: a.sessionid }, data: { pong: 1 } } });
   }
 
   it('refuses a 10,000-deep transient value with invalid_format and keeps the room working', async () => {
@@ -83,6 +84,22 @@ describe('hostile input', () => {
     expect(await b.client.next()).toEqual(expected);
     a.client.sendRaw(`{"type":"transient","transient":{"type":"set","key":"v","value":${deep(MAX_JSON_DEPTH - 1)}}}`);
     expect(await a.client.next()).toEqual(INVALID_FORMAT);
+  });
+
+  it(`bounds a room's transient data at ${DEFAULT_TRANSIENT_MAX_BYTES / 2 ** 20} MiB: not_allowed beyond, room goes on`, async () => {
+    const { a, b } = await pair('transient-full');
+    const value = 'v'.repeat(60 * 1024);
+    const fit = Math.floor(DEFAULT_TRANSIENT_MAX_BYTES / (value.length + 2 + 4));
+    for (let i = 0; i <= fit; i++) a.client.send({ id: `t${i}`, type: 'transient', transient: { type: 'set', key: `k${i}`, value } });
+    const full = await a.client.waitForMessage((m) => m.type === 'error', 20_000);
+    expect(full).toEqual({ id: `t${fit}`, type: 'error', error: { code: 'not_allowed', message: 'The transient data of this room is full.' } });
+    // B saw every accepted set and not the refused one.
+    for (let i = 0; i < fit; i++) expect((await b.client.next('transient')).transient.key).toBe(`k${i}`);
+    a.client.send({ type: 'transient', transient: { type: 'remove', key: 'k0' } });
+    expect((await b.client.next('transient')).transient).toMatchObject({ type: 'remove', key: 'k0' });
+    a.client.send({ type: 'transient', transient: { type: 'set', key: 'again', value: 'small' } });
+    expect((await b.client.next('transient')).transient).toEqual({ type: 'set', key: 'again', value: 'small' });
+    await stillServed(a, b);
   });
 
   it('refuses deep hello params; the same connection can say hello afterwards', async () => {

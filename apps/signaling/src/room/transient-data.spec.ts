@@ -153,3 +153,26 @@ describe('transient messages', () => {
     expect(ttlFromNanoseconds(-1)).toBeLessThan(0);
   });
 });
+
+describe('transient data byte bound', () => {
+  it('refuses a value that would pass the bound, counts replacements and removals', () => {
+    const changes: string[] = [];
+    const data = new TransientData({ onChange: (key) => changes.push(key), maxBytes: 100 });
+    expect(data.trySet('a', 'x'.repeat(40))).toBe('changed'); // 1 + 42
+    expect(data.trySet('b', 'y'.repeat(40))).toBe('changed'); // 86 in all
+    expect(data.bytes).toBe(86);
+    expect(data.trySet('c', 'z'.repeat(20))).toBe('full');
+    expect(data.get('c')).toBeUndefined();
+    expect(data.set('c', 'z'.repeat(20))).toBe(false);
+    // Replacing a value counts the difference only.
+    expect(data.trySet('a', 'x'.repeat(50))).toBe('changed');
+    expect(data.bytes).toBe(96);
+    expect(data.trySet('a', 'x'.repeat(50))).toBe('unchanged');
+    data.remove('b');
+    expect(data.bytes).toBe(53);
+    expect(data.trySet('c', 'z'.repeat(20))).toBe('changed');
+    expect(changes).toEqual(['a', 'b', 'a', 'b', 'c']);
+    data.clear();
+    expect(data.bytes).toBe(0);
+  });
+});

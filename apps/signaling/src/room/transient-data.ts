@@ -7,7 +7,19 @@ export type TransientChangeListener = (key: string, value: unknown, oldValue: un
 export interface TransientDataOptions {
   /** Told about every set and remove (not about {@link TransientData.clear}). */
   onChange: TransientChangeListener;
+  /** Bound of keys plus JSON values, in string length; default {@link DEFAULT_TRANSIENT_MAX_BYTES}. */
+  maxBytes?: number;
 }
+
+/**
+ * What one room's transient data may hold (issue 10: memory a client can fill is bounded in
+ * bytes). Talk keeps small values there, one `sd:<session>` entry per participant at most:
+ * 4 MiB leave room for thousands of participants.
+ */
+export const DEFAULT_TRANSIENT_MAX_BYTES = 4 * 1024 * 1024;
+
+/** Outcome of {@link TransientData.trySet}. */
+export type TransientSetResult = 'changed' | 'unchanged' | 'full';
 
 /** Node's setTimeout limit (2^31 - 1 ms, about 24.8 days); longer TTLs re-arm. */
 const MAX_TIMER_MS = 2_147_483_647;
@@ -33,9 +45,13 @@ interface Entry {
 export class TransientData {
   readonly #onChange: TransientChangeListener;
   readonly #entries = new Map<string, Entry>();
+  readonly #maxBytes: number;
+  /** Sum of key and JSON lengths of all entries. */
+  #bytes = 0;
 
   constructor(opts: TransientDataOptions) {
     this.#onChange = opts.onChange;
+    this.#maxBytes = opts.maxBytes ?? DEFAULT_TRANSIENT_MAX_BYTES;
   }
 
   /** Number of keys. */
@@ -57,19 +73,35 @@ export class TransientData {
    * @returns whether the value changed
    */
   set(key: string, value: unknown, ttlMs = 0): boolean {
-    if (value === undefined) return this.remove(key);
+    return this.trySet(key, value, ttlMs) === 'changed';
+  }
+
+  /**
+   * {@link set}, telling apart a value that did not fit: `full` when the room's data would pass
+   * its byte bound (nothing is changed then).
+   */
+  trySet(key: string, value: unknown, ttlMs = 0): TransientSetResult {
+    if (value === undefined) return this.remove(key) ? 'changed' : 'unchanged';
     const json = JSON.stringify(value);
     const entry = this.#entries.get(key);
     if (entry && entry.json === json) {
       this.#arm(key, entry, ttlMs);
-      return false;
+      return 'unchanged';
     }
+    const bytes = this.#bytes - (entry ? key.length + entry.json.length : 0) + key.length + json.length;
+    if (bytes > this.#maxBytes) return 'full';
+    this.#bytes = bytes;
     clearTimeout(entry?.timer);
     const next: Entry = { value, json, timer: undefined, deadline: undefined };
     this.#entries.set(key, next);
     this.#arm(key, next, ttlMs);
     this.#onChange(key, value, entry?.value);
-    return true;
+    return 'changed';
+  }
+
+  /** Key and JSON lengths of all entries (what the byte bound counts). */
+  get bytes(): number {
+    return this.#bytes;
   }
 
   /**
@@ -81,6 +113,7 @@ export class TransientData {
     if (!entry) return false;
     clearTimeout(entry.timer);
     this.#entries.delete(key);
+    this.#bytes -= key.length + entry.json.length;
     this.#onChange(key, undefined, entry.value);
     return true;
   }
@@ -106,6 +139,7 @@ export class TransientData {
   clear(): void {
     for (const entry of this.#entries.values()) clearTimeout(entry.timer);
     this.#entries.clear();
+    this.#bytes = 0;
   }
 
   /** (Re)starts or, for `ttlMs <= 0`, cancels the expiry of `entry`. */

@@ -42,8 +42,13 @@ export class TransientHandler {
       this.#reply(session, message, new SignalingError('not_allowed', NOT_ALLOWED_ENTRY));
       return;
     }
-    if (type === 'set') room.transient.set(key!, value, ttlFromNanoseconds(ttl));
-    else room.transient.remove(key!);
+    if (type === 'remove') {
+      room.transient.remove(key!);
+      return;
+    }
+    if (room.transient.trySet(key!, value, ttlFromNanoseconds(ttl)) === 'full') {
+      this.#reply(session, message, new SignalingError('not_allowed', TRANSIENT_DATA_FULL));
+    }
   }
 
   #reply(session: ClientSession, message: TransientClientMessage, error: SignalingError): void {
@@ -54,6 +59,8 @@ export class TransientHandler {
 /** Keys `sd:<public session id>` hold one session's own data (feature `transient-sessiondata`). */
 export const SESSION_DATA_PREFIX = 'sd:';
 const NOT_ALLOWED_ENTRY = 'Not allowed to update this transient data entry.';
+/** Ours (upstream has no bound): the room's transient data is at its byte bound. */
+const TRANSIENT_DATA_FULL = 'The transient data of this room is full.';
 
 /** Session data may only be written by its session; internal clients may write anything. */
 function mayUpdateTransientKey(session: ClientSession, key: string): boolean {
