@@ -134,6 +134,9 @@ describe('mcu-proxy /proxy protocol against a real Janus', () => {
     expect(created.command.bitrate).toBe(1048576);
     const rooms = await inspector.publisherRooms();
     expect(rooms).toContainEqual(expect.objectContaining({ description: `${clientId}|video`, bitrate: 1048576 }));
+    // Load, sent right after the publisher came: 1 MiB/s incoming of 10 MBit/s.
+    const load = await client.raw.waitForMessage((m) => m.event?.type === 'update-load' && m.event.load === 1024);
+    expect(load.event).toEqual({ type: 'update-load', load: 1024, bandwidth: { incoming: 10, outgoing: 0, received: 1048576 } });
 
     const answer = await client.payload({ type: 'offer', clientId, sid: '1', payload: { type: 'offer', sdp: publisherOffer() } });
     expect(answer).toMatchObject({ type: 'payload', payload: { type: 'offer', clientId, payload: { type: 'answer' } } });
@@ -147,9 +150,6 @@ describe('mcu-proxy /proxy protocol against a real Janus', () => {
     const eoc = await client.payload({ type: 'endOfCandidates', clientId });
     expect(eoc.payload).toEqual({ type: 'endOfCandidates', clientId, payload: null });
 
-    // Load: 1 MiB/s incoming of 10 MBit/s.
-    const load = await client.raw.waitForMessage((m) => m.event?.type === 'update-load' && m.event.load === 1024);
-    expect(load.event).toEqual({ type: 'update-load', load: 1024, bandwidth: { incoming: 10, outgoing: 0, received: 1048576 } });
 
     const deleted = await client.command({ type: 'delete-publisher', clientId });
     expect(deleted.command).toEqual({ id: clientId });

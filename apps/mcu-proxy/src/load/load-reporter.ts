@@ -13,7 +13,7 @@ export interface LoadReporterOptions {
 }
 
 /**
- * Load reporting (fact sheet 5.8): every interval, load = Σ max bitrate of all publishers and
+ * Load reporting (fact sheet 5.8): every interval (and right after clients come or go), load = Σ max bitrate of all publishers and
  * subscribers / 1024; incoming = Σ publisher bitrates, outgoing = Σ subscriber bitrates, as
  * percentages of `[bandwidth]` when set. Broadcast only when something changed.
  */
@@ -22,6 +22,7 @@ export class LoadReporter {
   #maxIncoming: number;
   #maxOutgoing: number;
   #timer: NodeJS.Timeout | undefined;
+  #soon: NodeJS.Immediate | undefined;
   #load = 0;
   #incoming = 0;
   #outgoing = 0;
@@ -43,6 +44,18 @@ export class LoadReporter {
 
   stop(): void {
     clearInterval(this.#timer);
+    if (this.#soon) clearImmediate(this.#soon);
+  }
+
+  /**
+   * Recompute right after the current burst of changes (publishers created or closed), so the
+   * signaling servers place the next publisher with fresh figures; the periodic tick stays.
+   */
+  updateSoon(): void {
+    this.#soon ??= setImmediate(() => {
+      this.#soon = undefined;
+      this.update();
+    });
   }
 
   setLimits(incomingMbit: number, outgoingMbit: number): void {

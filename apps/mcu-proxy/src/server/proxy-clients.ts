@@ -32,6 +32,10 @@ export type ProxyClient = PublisherClient | SubscriberClient;
 export class ProxyClients {
   readonly #clients = new Map<string, ProxyClient>();
   #onEmpty: (() => void) | undefined;
+  #onChange: (() => void) | undefined;
+  /** Running sums (bit/s), so reading the bandwidth is O(1). */
+  #incoming = 0;
+  #outgoing = 0;
 
   get size(): number {
     return this.#clients.size;
@@ -44,6 +48,9 @@ export class ProxyClients {
   add(client: ProxyClient): void {
     this.#clients.set(client.id, client);
     client.session.clients.set(client.id, client);
+    if (client.kind === 'publisher') this.#incoming += client.bitrate;
+    else this.#outgoing += client.bitrate;
+    this.#onChange?.();
   }
 
   /** Forgets `client`; true when it was known (so gauges are decremented once). */
@@ -51,6 +58,9 @@ export class ProxyClients {
     if (this.#clients.get(client.id) !== client) return false;
     this.#clients.delete(client.id);
     client.session.clients.delete(client.id);
+    if (client.kind === 'publisher') this.#incoming -= client.bitrate;
+    else this.#outgoing -= client.bitrate;
+    this.#onChange?.();
     if (this.#clients.size === 0) this.#onEmpty?.();
     return true;
   }
@@ -63,14 +73,13 @@ export class ProxyClients {
     this.#onEmpty = callback;
   }
 
+  /** Called after every add/delete (the load reporter recomputes). */
+  onChange(callback: () => void): void {
+    this.#onChange = callback;
+  }
+
   /** Σ max bitrate of publishers (incoming) and subscribers (outgoing), in bit/s. */
   bandwidth(): { incoming: number; outgoing: number } {
-    let incoming = 0;
-    let outgoing = 0;
-    for (const c of this.#clients.values()) {
-      if (c.kind === 'publisher') incoming += c.bitrate;
-      else outgoing += c.bitrate;
-    }
-    return { incoming, outgoing };
+    return { incoming: this.#incoming, outgoing: this.#outgoing };
   }
 }

@@ -83,6 +83,7 @@ export class ProxyServer {
       publications: this.#publications,
       ...(options.remote ? { remote: options.remote } : {}),
     });
+    this.clients.onChange(() => this.#load.updateSoon());
     this.clients.onEmpty(() => {
       if (this.#shutdownScheduled) this.#resolveDrained?.();
     });
