@@ -47,6 +47,7 @@ import { SessionIdCodec } from './session/session-id-codec';
 import { Throttler } from './throttle/throttler';
 import { addTurnRoute } from './turn/turn-route';
 import { Geoip } from './geoip/geoip';
+import { ClientTraffic } from './connection/client-traffic';
 import { SERVER_PRODUCT, SERVER_VERSION } from './version';
 
 export interface SignalingServerOptions {
@@ -197,6 +198,7 @@ export class SignalingServer {
       log: opts.log.child({ component: 'hub' }),
       timeouts: { ...DEFAULT_HUB_TIMEOUTS, ...opts.timeouts },
       maxBufferedBytes: opts.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES,
+      traffic: new ClientTraffic(this.registry),
       pendingBudget: opts.pendingBudget,
       cluster: this.cluster,
     });

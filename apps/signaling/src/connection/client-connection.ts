@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import type { ClientTraffic } from './client-traffic';
 import type { WebSocket, RawData } from 'ws';
 import type { Logger } from '@talk-signaling/runtime';
 import { BoundLogger } from './bound-logger';
@@ -63,12 +64,13 @@ export class ClientConnection {
    */
   readonly #socket: Socket | undefined;
   readonly #heartbeat: Heartbeat;
+  readonly #traffic: ClientTraffic | undefined;
 
   constructor(
     ws: WebSocket,
     info: ConnectionInfo,
     handler: ConnectionHandler,
-    opts: { log: Logger; maxBufferedBytes: number; onSlowConsumer: (bufferedBytes: number) => void; heartbeat: Heartbeat },
+    opts: { log: Logger; maxBufferedBytes: number; onSlowConsumer: (bufferedBytes: number) => void; heartbeat: Heartbeat; traffic?: ClientTraffic },
   ) {
     this.#ws = ws;
     this.info = info;
@@ -77,16 +79,28 @@ export class ClientConnection {
     this.#onSlow = opts.onSlowConsumer;
     this.#socket = rawSocketOf(ws);
     this.#heartbeat = opts.heartbeat;
+    const traffic = opts.traffic;
+    this.#traffic = traffic;
     ws.on('message', (data: RawData, isBinary: boolean) => {
       this.#readSinceArmed = true;
       if (isBinary) {
         handler.onBinary(this);
         return;
       }
-      handler.onText(this, rawToString(data));
+      const text = rawToString(data);
+      if (traffic) {
+        traffic.messagesIn++;
+        traffic.bytesIn += Buffer.isBuffer(data) ? data.length : Buffer.byteLength(text);
+      }
+      handler.onText(this, text);
     });
     // Pongs are rare (one per ping period): they move the deadline exactly, as upstream's do.
-    ws.on('pong', () => this.#deadline?.refresh());
+    ws.on('pong', (payload: Buffer) => {
+      this.#deadline?.refresh();
+      // Our pings carry the send time in ns (as upstream's): the round trip for the RTT metric.
+      const sentNs = Number(payload.toString('latin1'));
+      if (traffic && sentNs > 0) traffic.rtt(Date.now() - sentNs / 1e6);
+    });
     ws.on('error', (err) => this.log.debug({ err: err.message }, 'websocket error'));
     ws.once('close', (code: number) => {
       this.#closing = true;
@@ -112,6 +126,11 @@ export class ClientConnection {
       this.#onSlow(buffered);
       this.close(CloseCode.SlowConsumer, 'slow consumer');
       return false;
+    }
+    const traffic = this.#traffic;
+    if (traffic) {
+      traffic.messagesOut++;
+      traffic.bytesOut += typeof text === 'string' ? Buffer.byteLength(text) : text.length;
     }
     const socket = this.#socket;
     // Checked per frame: after a close frame (ours or the peer's) nothing else may be written.

@@ -18,6 +18,7 @@ import type { Throttler } from '../throttle/throttler';
 import type { FeatureSet } from './feature-set';
 import type { HelloAuthenticator } from './hello-authenticator';
 import type { HubMetrics } from './hub-metrics';
+import type { ClientTraffic } from '../connection/client-traffic';
 import { byeFrame, errorFrame, helloFrame, welcomeFrame } from '../delivery/server-frames';
 import type { SessionRegistry } from './session-registry';
 
@@ -86,6 +87,8 @@ export interface HubDeps {
   pendingBudget?: Readonly<PendingBudget>;
   /** Other signaling nodes (`[grpc]`): session limits count their sessions too. */
   cluster?: ClusterLookups;
+  /** Client bytes/messages/RTT metrics (upstream v2.1); none in unit tests. */
+  traffic?: ClientTraffic;
 }
 
 /** Per-socket state before and after hello. */
@@ -156,6 +159,7 @@ export class Hub {
         this.#deps.metrics.slowClientBytesTotal.inc(bytes);
       },
       heartbeat: this.#deps.timeouts,
+      traffic: this.#deps.traffic,
     });
     const peer: Peer = { conn, session: undefined, helloTimer: undefined, helloPending: false };
     this.#peers.set(conn, peer);

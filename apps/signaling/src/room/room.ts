@@ -2,9 +2,13 @@ import type { BusSubscription } from '@talk-signaling/nats-bus';
 import type { Logger } from '@talk-signaling/runtime';
 import { asyncMessage, type AsyncServerMessage, type ServerMessageObject } from '../delivery/async-message';
 import type { Router } from '../delivery/router';
-import type { ClientSession, SessionRoom } from '../session/client-session';
+import { InCallFlag } from '@talk-signaling/protocol';
+import type { ClientSession, ClientType, SessionRoom } from '../session/client-session';
 import type { RoomMetrics } from './room-metrics';
 import { TransientData, transientChangeMessage, transientInitialMessage } from './transient-data';
+
+const IN_CALL_FLAG = InCallFlag.InCall;
+const CLIENT_TYPES: readonly ClientType[] = ['client', 'internal', 'virtual', 'federation'];
 
 /** A Nextcloud participant object with `sessionId` already translated to a signaling id. */
 export type ParticipantEntry = Record<string, unknown>;
@@ -54,6 +58,8 @@ export class Room implements SessionRoom {
   #pendingJoins: ClientSession[] = [];
   /** Left since the last flush; ids of announced members only. */
   #pendingLeaves: string[] = [];
+  /** Members with the in-call flag (`signaling_call_*`). */
+  readonly #inCall = new Set<ClientSession>();
   /** An internal client left since the last flush: members get a participants update. */
   #internalLeft = false;
   #flushTimer: NodeJS.Timeout | undefined;
@@ -94,6 +100,7 @@ export class Room implements SessionRoom {
     this.#members.set(session.publicId, session);
     session.room = this;
     this.#opts.metrics.roomSessions.inc(this.#labels(session));
+    this.inCallChanged(session);
     this.#pendingJoins.push(session);
     this.#scheduleFlush();
     // Right after the `room` reply, before the join events (upstream AddSession → AddListener).
@@ -110,6 +117,7 @@ export class Room implements SessionRoom {
     // A session's own transient data leaves with it (feature `transient-sessiondata`).
     this.transient.remove(`sd:${session.publicId}`);
     this.#opts.metrics.roomSessions.dec(this.#labels(session));
+    this.#leaveCall(session);
     const pending = this.#pendingJoins.indexOf(session);
     if (pending >= 0) this.#pendingJoins.splice(pending, 1); // never announced: no leave either
     else {
@@ -121,6 +129,29 @@ export class Room implements SessionRoom {
       this.close();
       this.#opts.onEmpty(this);
     } else this.#scheduleFlush();
+  }
+
+  /** Call bookkeeping for `signaling_call_*` (upstream v2.1): a member's in-call flag changed. */
+  inCallChanged(session: ClientSession): void {
+    if (this.#members.get(session.publicId) !== session) return;
+    if (!(session.inCall & IN_CALL_FLAG)) {
+      this.#leaveCall(session);
+      return;
+    }
+    if (this.#inCall.has(session)) return;
+    const { metrics } = this.#opts;
+    if (this.#inCall.size === 0) metrics.callRoomsTotal.inc({ backend: this.backendId });
+    this.#inCall.add(session);
+    metrics.callSessions.inc(this.#labels(session));
+    metrics.callSessionsTotal.inc({ backend: this.backendId, clienttype: session.clientType });
+  }
+
+  #leaveCall(session: ClientSession): void {
+    if (!this.#inCall.delete(session)) return;
+    const labels = this.#labels(session);
+    // The last one out removes the room's series, so ended calls do not pile up in /metrics.
+    if (this.#inCall.size === 0) for (const clienttype of CLIENT_TYPES) this.#opts.metrics.callSessions.remove({ ...labels, clienttype });
+    else this.#opts.metrics.callSessions.dec(labels);
   }
 
   /**

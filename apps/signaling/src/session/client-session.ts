@@ -11,6 +11,8 @@ export type Frame = string | Buffer;
 export interface SessionRoom {
   readonly id: string;
   readonly backendId: string;
+  /** The session's in-call flags changed (call metrics). */
+  inCallChanged?(session: ClientSession): void;
 }
 
 /**
@@ -110,8 +112,18 @@ export class ClientSession {
   roomUserId = '';
   /** Granted permissions; undefined = "old-style" session that never received a list. */
   permissions: ReadonlySet<string> | undefined;
-  /** In-call flags (1.13). */
-  inCall = 0;
+  #inCall = 0;
+
+  /** In-call flags (1.13); a change is reported to the room. */
+  get inCall(): number {
+    return this.#inCall;
+  }
+
+  set inCall(flags: number) {
+    if (flags === this.#inCall) return;
+    this.#inCall = flags;
+    this.room?.inCallChanged?.(this);
+  }
 
   constructor(init: ClientSessionInit) {
     this.privateId = init.privateId;
