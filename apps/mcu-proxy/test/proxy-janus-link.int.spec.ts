@@ -57,4 +57,16 @@ describe('mcu-proxy after losing its Janus connection', () => {
     });
     expect((await proxy.app.registry.getSingleMetric('signaling_mcu_janus_orphan_rooms_destroyed_total')?.get())?.values[0]?.value).toBe(1);
   });
+
+  it('stopping the proxy (SIGTERM/SIGINT path) destroys the rooms of every session first', async () => {
+    const c = await ProxyTestClient.connect(proxy.wsUrl);
+    expect((await c.hello(await proxyToken(server1))).type).toBe('hello');
+    const ids: string[] = [];
+    for (const streamType of ['video', 'screen']) ids.push((await c.command({ type: 'create-publisher', sid: '1', streamType })).command.id as string);
+    const ours = async () => (await inspector.publisherRooms()).filter((r) => ids.some((id) => r.description.startsWith(id)));
+    expect(await ours()).toHaveLength(2);
+    await proxy.stop();
+    expect(await ours()).toEqual([]);
+    c.close();
+  });
 });
