@@ -301,7 +301,10 @@ export class SignalingServer {
     if (opts.mcu?.sfu || (config.mcu.type === 'janus' && config.mcu.url[0]) || config.mcu.type === 'proxy') {
       const mcuMetrics = createMcuMetrics(this.registry);
       const mcuLog = opts.log.child({ component: 'mcu' });
-      const proxy = !opts.mcu?.sfu && config.mcu.type === 'proxy' ? createProxySfu(config, this.registry, mcuLog, opts.mcu?.proxy) : undefined;
+      // Subscribers to publishers on other nodes' proxies ask the peers (upstream GetPublisherId).
+      const cluster = this.cluster;
+      const remotePublishers = cluster ? clusterPublisherLookup(() => cluster.peers?.peers() ?? []) : undefined;
+      const proxy = !opts.mcu?.sfu && config.mcu.type === 'proxy' ? createProxySfu(config, this.registry, mcuLog, opts.mcu?.proxy, remotePublishers) : undefined;
       this.#reloadMcu = proxy?.reload;
       this.sfu = opts.mcu?.sfu ?? proxy?.sfu ?? (new JanusSfu({
         url: config.mcu.url[0] ?? '',
@@ -336,9 +339,6 @@ export class SignalingServer {
       const log = opts.log.child({ component: 'cluster' });
       const proxySfu = this.sfu instanceof ProxySfu ? this.sfu : undefined;
       this.#clusterAnswers = new ClusterAnswers({ hub: this.hub, sessions: this.sessions, roomSessions: this.roomSessions, rooms: this.rooms, backends: this.backends, log, publishers: proxySfu });
-      // Subscribers to publishers on other nodes' proxies (upstream GetPublisherId).
-      const cluster = this.cluster;
-      proxySfu?.setRemotePublisherLookup(clusterPublisherLookup(() => cluster.peers?.peers() ?? []));
     }
     const statsAllowed = new IpAllowList(config.stats.allowed_ips.length ? config.stats.allowed_ips : DEFAULT_STATS_ALLOWED);
     addStatsRoutes(this.http.routes, {

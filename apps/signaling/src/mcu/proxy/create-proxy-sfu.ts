@@ -3,7 +3,7 @@ import type { Logger } from '@talk-signaling/runtime';
 import type { ServerConfig } from '../../config';
 import { EtcdProxyTargets } from './proxy-etcd-targets';
 import { createProxyMetrics } from './proxy-metrics';
-import { ProxySfu, type ProxySfuOptions } from './proxy-sfu';
+import { ProxySfu, type ProxySfuOptions, type RemotePublisherLookup } from './proxy-sfu';
 import { StaticProxyTargets } from './proxy-targets';
 import { loadProxyTokenKey } from './proxy-token';
 
@@ -12,11 +12,19 @@ export type ProxySfuTuning = ProxySfuOptions['connection'] & { dnsIntervalMs?: n
 
 /**
  * `[mcu] type = proxy`: the proxy SFU with its list of proxies from the configuration
- * (`urltype = static`, optionally with DNS discovery, or `urltype = etcd`).
+ * (`urltype = static`, optionally with DNS discovery, or `urltype = etcd`), and what a SIGHUP
+ * changes of it.
  */
-export function createProxySfu(config: ServerConfig, registry: Registry, log: Logger, tuning: ProxySfuTuning = {}): { sfu: ProxySfu; reload: (config: Readonly<ServerConfig>) => void } {
+export function createProxySfu(
+  config: Readonly<ServerConfig>,
+  registry: Registry,
+  log: Logger,
+  tuning: ProxySfuTuning = {},
+  remotePublishers?: RemotePublisherLookup,
+): { sfu: ProxySfu; reload: (config: Readonly<ServerConfig>) => void } {
   const mcu = config.mcu;
   const { dnsIntervalMs, ...connection } = tuning;
+  let staticTargets: StaticProxyTargets | undefined;
   const sfu = new ProxySfu({
     tokenId: mcu.token_id,
     tokenKey: loadProxyTokenKey(mcu.token_key),
@@ -29,26 +37,19 @@ export function createProxySfu(config: ServerConfig, registry: Registry, log: Lo
     metrics: createProxyMetrics(registry),
     log,
     connection,
+    ...(remotePublishers ? { remotePublishers } : {}),
+    targetSource: (onTargets) =>
+      mcu.urltype === 'etcd'
+        ? new EtcdProxyTargets({ etcd: config.etcd, prefix: mcu.keyprefix, onTargets, log })
+        : (staticTargets = new StaticProxyTargets({ urls: mcu.url, dnsDiscovery: mcu.dnsdiscovery, onTargets, log, ...(dnsIntervalMs ? { intervalMs: dnsIntervalMs } : {}) })),
   });
-  if (mcu.urltype === 'etcd') {
-    sfu.addTargetSource(new EtcdProxyTargets({ etcd: config.etcd, prefix: mcu.keyprefix, onTargets: (list) => sfu.setTargets(list), log }));
-    // The etcd list follows etcd itself; a reload only brings new continent overrides.
-    return { sfu, reload: (next) => sfu.setContinentOverrides(next.continentOverrides) };
-  }
-  const targets = new StaticProxyTargets({
-    urls: mcu.url,
-    dnsDiscovery: mcu.dnsdiscovery,
-    onTargets: (list) => sfu.setTargets(list),
-    log,
-    ...(dnsIntervalMs ? { intervalMs: dnsIntervalMs } : {}),
-  });
-  sfu.addTargetSource(targets);
   return {
     sfu,
-    // SIGHUP (upstream): continent overrides and the static proxy list / DNS discovery.
+    // SIGHUP (upstream): continent overrides, and the static proxy list / DNS discovery (an etcd
+    // list follows etcd itself).
     reload: (next) => {
       sfu.setContinentOverrides(next.continentOverrides);
-      if (next.mcu.type === 'proxy' && next.mcu.urltype === 'static') targets.update(next.mcu.url, next.mcu.dnsdiscovery);
+      if (next.mcu.type === 'proxy' && next.mcu.urltype === 'static') staticTargets?.update(next.mcu.url, next.mcu.dnsdiscovery);
     },
   };
 }

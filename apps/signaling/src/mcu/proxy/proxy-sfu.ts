@@ -36,6 +36,19 @@ export interface ProxySfuOptions {
   skipVerify?: boolean;
   /** Connection tuning (tests). */
   connection?: Pick<ProxyConnectionOptions, 'reconnect' | 'pingIntervalMs' | 'resumeGraceMs'>;
+  /**
+   * Where the proxy list comes from (static list, DNS discovery, etcd): built with the SFU's
+   * `setTargets`, started and stopped with the SFU. Without one, call {@link ProxySfu.setTargets}.
+   */
+  targetSource?: (setTargets: (targets: ProxyTarget[]) => void) => ProxyTargetSource;
+  /** Cluster: asks the other signaling nodes for publishers that are not ours. */
+  remotePublishers?: RemotePublisherLookup;
+}
+
+/** Something that keeps the proxy list up to date. */
+export interface ProxyTargetSource {
+  start(): void;
+  stop(): void;
 }
 
 /**
@@ -79,8 +92,7 @@ export class ProxySfu extends EventEmitter<SfuEvents> implements Sfu {
   /** Subscribers waiting for a publisher to appear. */
   readonly #waiters = new Map<string, Set<() => void>>();
   #targets: ProxyTarget[] = [];
-  #remoteLookup: RemotePublisherLookup | undefined;
-  readonly #sources: { start(): void; stop(): void }[] = [];
+  readonly #source: ProxyTargetSource | undefined;
   #started = false;
   #stopped = false;
   #connected = false;
@@ -91,6 +103,7 @@ export class ProxySfu extends EventEmitter<SfuEvents> implements Sfu {
     this.#continentOverrides = options.continentOverrides;
     this.#log = options.log;
     this.#metrics = options.metrics;
+    this.#source = options.targetSource?.((targets) => this.setTargets(targets));
   }
 
   get connected(): boolean {
@@ -106,19 +119,13 @@ export class ProxySfu extends EventEmitter<SfuEvents> implements Sfu {
     if (this.#started || this.#stopped) return;
     this.#started = true;
     for (const conn of this.#connections.values()) conn.start();
-    for (const source of this.#sources) source.start();
-  }
-
-  /** Something that calls {@link setTargets} (static list, DNS discovery, etcd); started and stopped with the SFU. */
-  addTargetSource(source: { start(): void; stop(): void }): void {
-    this.#sources.push(source);
-    if (this.#started && !this.#stopped) source.start();
+    this.#source?.start();
   }
 
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
-    for (const source of this.#sources) source.stop();
+    this.#source?.stop();
     for (const wake of [...this.#waiters.values()].flatMap((s) => [...s])) wake();
     // Delete what we own while the proxies listen; bounded by the proxy timeout per request.
     await Promise.all([...this.#publishers.values(), ...this.#subscribers].map((c) => c.close()));
@@ -186,11 +193,6 @@ export class ProxySfu extends EventEmitter<SfuEvents> implements Sfu {
     return publisher;
   }
 
-  /** Cluster: how to ask the other signaling nodes for publishers that are not ours. */
-  setRemotePublisherLookup(lookup: RemotePublisherLookup | undefined): void {
-    this.#remoteLookup = lookup;
-  }
-
   /**
    * The publisher locally, or — waiting up to the MCU timeout — whichever comes first: it
    * appearing here, or another signaling node (cluster) reporting it on its proxy. A publisher
@@ -205,7 +207,7 @@ export class ProxySfu extends EventEmitter<SfuEvents> implements Sfu {
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), this.#options.timeoutMs);
     timer.unref();
-    const lookup = this.#remoteLookup;
+    const lookup = this.#options.remotePublishers;
     let found: { local: ProxySfuPublisher } | { remote: RemotePublisherInfo } | undefined;
     try {
       found = await firstDefined([
