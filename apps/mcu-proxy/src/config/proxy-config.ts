@@ -63,6 +63,10 @@ const McuSection = z.object({
   maxstreambitrate: intOption(DEFAULT_MAX_STREAM_BITRATE, 'positive'),
   maxscreenbitrate: intOption(DEFAULT_MAX_SCREEN_BITRATE, 'positive'),
   timeout: intOption(DEFAULT_MCU_TIMEOUT_SECONDS, 'positive'),
+  /** IPs / networks client candidates may use (wins over `blockedcandidates`). */
+  allowedcandidates: ipListOption(),
+  /** IPs / networks dropped from client candidates. */
+  blockedcandidates: ipListOption(),
 });
 
 const StatsSection = z.object({ allowed_ips: ipListOption() });

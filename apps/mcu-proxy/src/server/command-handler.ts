@@ -15,6 +15,7 @@ import type { JanusBackend } from '../janus/janus-backend';
 import type { RemotePublications } from '../remote/remote-publications';
 import type { ProxySession } from '../session/proxy-session';
 import { TokenError, type TokenClaims } from '../tokens/token-verifier';
+import { CandidateFilter } from './candidate-filter';
 import { commandResponse, errorMessage, eventMessage, knownError, payloadResponse } from './messages';
 import type { ProxyClient, ProxyClients, PublisherClient, SubscriberClient } from './proxy-clients';
 import type { ProxyMetrics } from './proxy-metrics';
@@ -51,10 +52,12 @@ const PAYLOAD_TYPES: readonly string[] = ['offer', 'answer', 'candidate', 'endOf
 export class CommandHandler {
   readonly #o: CommandHandlerOptions;
   readonly #log: Logger;
+  readonly #candidates: CandidateFilter;
 
   constructor(options: CommandHandlerOptions) {
     this.#o = options;
     this.#log = options.log;
+    this.#candidates = new CandidateFilter(options.config.mcu.allowedcandidates, options.config.mcu.blockedcandidates);
   }
 
   async command(session: ProxySession, id: string | undefined, cmd: Command): Promise<void> {
@@ -308,12 +311,17 @@ export class CommandHandler {
     if (client.kind === 'publisher') {
       const publisher = client.publisher;
       switch (payload.type) {
-        case 'offer':
-          return { ...(await publisher.offer(toJsep(body, 'offer'))) };
-        case 'candidate':
+        case 'offer': {
+          const offer = toJsep(body, 'offer');
+          return { ...(await publisher.offer({ ...offer, sdp: this.#candidates.filterSdp(offer.sdp) })) };
+        }
+        case 'candidate': {
           if (sid !== '' && sid !== publisher.sid) throw new Error(`candidate message sid (${sid}) does not match publisher sid (${publisher.sid})`);
-          await publisher.trickle(toCandidate(body));
+          const candidate = toCandidate(body);
+          // A filtered candidate is dropped silently (upstream).
+          if (!this.#candidates.filtered(candidate.candidate)) await publisher.trickle(candidate);
           return null;
+        }
         default:
           // Upstream answers other types for publishers with an error as well.
           throw new Error(`unsupported message type: ${payload.type}`);
@@ -325,14 +333,18 @@ export class CommandHandler {
       case 'sendoffer':
         // The request's own payload is not forwarded by the proxy (selection via selectStream).
         return { ...(await subscriber.requestOffer(undefined, sid)) };
-      case 'answer':
+      case 'answer': {
         if (sid !== '' && sid !== subscriber.sid) throw new Error(`answer message sid (${sid}) does not match subscriber sid (${subscriber.sid})`);
-        await subscriber.start(toJsep(body, 'answer'));
+        const answer = toJsep(body, 'answer');
+        await subscriber.start({ ...answer, sdp: this.#candidates.filterSdp(answer.sdp) });
         return null;
-      case 'candidate':
+      }
+      case 'candidate': {
         if (sid !== '' && sid !== subscriber.sid) throw new Error(`candidate message sid (${sid}) does not match subscriber sid (${subscriber.sid})`);
-        await subscriber.trickle(toCandidate(body));
+        const candidate = toCandidate(body);
+        if (!this.#candidates.filtered(candidate.candidate)) await subscriber.trickle(candidate);
         return null;
+      }
       case 'selectStream':
         await subscriber.selectStream(toSelection(body));
         return null;
