@@ -9,7 +9,15 @@ describe('proxy.conf', () => {
     expect(config.http.listen).toEqual(['127.0.0.1:9090']);
     expect(config.app).toMatchObject({ tokentype: 'static', country: '', token_id: '', skipverify: false, trustedproxies: [] });
     expect(config.bandwidth).toEqual({ incoming: 0, outgoing: 0 });
-    expect(config.mcu).toEqual({ type: 'janus', url: 'ws://localhost:8188/', maxstreambitrate: 1048576, maxscreenbitrate: 2097152, timeout: 10 });
+    expect(config.mcu).toEqual({
+      type: 'janus',
+      url: 'ws://localhost:8188/',
+      maxstreambitrate: 1048576,
+      maxscreenbitrate: 2097152,
+      timeout: 10,
+      allowedcandidates: [],
+      blockedcandidates: [],
+    });
     expect(config.stats.allowed_ips).toEqual([]);
     expect(config.tokens.size).toBe(0);
     expect(config.tokenKeyFormats).toEqual(['/%s']);
