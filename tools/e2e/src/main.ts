@@ -20,7 +20,7 @@ import { startPageServer, type PageServer } from './page-server';
 import type { E2eState, InboundStats } from './page/types';
 import { CHROMIUM_ARGS, CHROMIUM_PATH, type E2eResult } from './result';
 import { runScenario, type ScenarioResult } from './scenario';
-import { startE2eProxy, waitForProxyConnected, type E2eProxy } from './proxy';
+import { mcuStats, startE2eProxies, waitForProxiesConnected, type E2eProxy } from './proxy';
 import { startE2eSignaling, type E2eSignaling } from './signaling';
 
 const ROOM = 'e2e-media-room';
@@ -33,9 +33,16 @@ const { values: flags } = parseArgs({
   },
   strict: true,
 });
-const mode = flags.mode === 'janus' || flags.mode === 'proxy' || flags.mode === 'go-proxy' ? flags.mode : 'signaling';
-/** Proxy modes: signaling → (our mcu-proxy | the Go proxy 0.4.1) → Janus; the first media only. */
-const viaProxy = mode === 'proxy' || mode === 'go-proxy';
+const MODES = ['signaling', 'janus', 'proxy', 'go-proxy', 'proxy-remote'] as const;
+const mode = MODES.find((m) => m === flags.mode) ?? 'signaling';
+/**
+ * Proxy modes: signaling → (our mcu-proxy | the Go proxy 0.4.1) → Janus, the first media only;
+ * `proxy-remote`: two of our proxies, each with its own Janus, the publisher on the first and the
+ * subscriber (another GeoIP country) on the second, which pulls the stream as a remote stream.
+ */
+const viaProxy = mode === 'proxy' || mode === 'go-proxy' || mode === 'proxy-remote';
+/** `proxy-remote`: the subscriber's page connects through the bridge address, placed in another country. */
+const REMOTE_COUNTRIES = { publisher: 'DE', subscriber: 'US' };
 const totalTimeoutMs = Number(flags.timeout);
 if (!Number.isInteger(totalTimeoutMs) || totalTimeoutMs < 10_000) throw new Error(`--timeout: expected ms >= 10000, got ${flags.timeout}`);
 
@@ -50,8 +57,10 @@ function progress(text: string): void {
 }
 
 /** Everything started, for teardown in reverse. */
-const started: { janus?: E2eJanus; proxy?: E2eProxy; nc?: FakeNextcloud; signaling?: E2eSignaling; pages?: PageServer; context?: BrowserContext; profile?: string } = {};
+const started: { janus?: E2eJanus; janus2?: E2eJanus; proxy?: E2eProxy; nc?: FakeNextcloud; signaling?: E2eSignaling; pages?: PageServer; context?: BrowserContext; profile?: string } = {};
 const pageStates: Record<string, E2eState | undefined> = {};
+/** Proxy modes: the signaling server's per-proxy stats once media flowed. */
+let proxyStats: unknown;
 const scenario: ScenarioResult = {};
 const ownNetns = netnsOf('self') as string;
 const seen: ProcessInfo[] = [];
@@ -99,8 +108,17 @@ async function run(): Promise<InboundStats> {
   nc.setRoom(ROOM, {});
   mark('nextcloud');
 
+  if (mode === 'proxy-remote') {
+    started.janus2 = await startE2eJanus();
+    mark('janus2');
+  }
   if (viaProxy) {
-    started.proxy = await startE2eProxy(mode === 'proxy' ? 'ours' : 'go', started.janus.url, path.join(repoRoot, 'dist/apps/mcu-proxy/main.js'));
+    started.proxy = await startE2eProxies({
+      kind: mode === 'go-proxy' ? 'go' : 'ours',
+      janusUrls: [started.janus.url, ...(started.janus2 ? [started.janus2.url] : [])],
+      ...(mode === 'proxy-remote' ? { countries: [REMOTE_COUNTRIES.publisher, REMOTE_COUNTRIES.subscriber], remoteStreams: true } : {}),
+      mcuProxyMainJs: path.join(repoRoot, 'dist/apps/mcu-proxy/main.js'),
+    });
     mark('proxy');
   }
   if (mode !== 'janus') {
@@ -110,8 +128,14 @@ async function run(): Promise<InboundStats> {
       backendSecret: BACKEND_SECRET,
       janusUrl: started.janus.url,
       ...(started.proxy ? { mcuSection: started.proxy.mcuSection } : {}),
+      ...(mode === 'proxy-remote'
+        ? {
+            extraAddress: NETNS_ADDRESS,
+            extraConfig: `[geoip-overrides]\n127.0.0.1 = ${REMOTE_COUNTRIES.publisher}\n${NETNS_ADDRESS} = ${REMOTE_COUNTRIES.subscriber}`,
+          }
+        : {}),
     });
-    if (started.proxy) await waitForProxyConnected(started.signaling.wsUrl, remaining());
+    if (started.proxy) await waitForProxiesConnected(started.signaling.wsUrl, started.proxy.urls.length, remaining());
     mark('signaling');
   }
 
@@ -130,7 +154,7 @@ async function run(): Promise<InboundStats> {
   const janusRoom = 1000 + Math.floor(Math.random() * 1e6);
   const pageUrl = (role: string, user: { userid: string; ticket: string }, extra: Record<string, string> = {}): string => {
     const q = new URLSearchParams({ role, mode: viaProxy ? 'signaling' : mode, room: ROOM, userid: user.userid, ticket: user.ticket, backend: nc.backendUrl, ...extra });
-    if (started.signaling !== undefined) q.set('ws', started.signaling.wsUrl);
+    if (started.signaling !== undefined && extra['ws'] === undefined) q.set('ws', started.signaling.wsUrl);
     q.set('janus', started.janus?.url ?? '');
     q.set('janusRoom', String(janusRoom));
     return `${started.pages?.url}?${q.toString()}`;
@@ -142,9 +166,11 @@ async function run(): Promise<InboundStats> {
   mark('published');
 
   const subscriber = await started.context.newPage();
-  await subscriber.goto(pageUrl('subscriber', subscriberUser, { feed: published.sessionId ?? '' }), { timeout: remaining() });
+  const subscriberWs: Record<string, string> = mode === 'proxy-remote' && started.signaling ? { ws: started.signaling.wsUrl.replace('127.0.0.1', NETNS_ADDRESS) } : {};
+  await subscriber.goto(pageUrl('subscriber', subscriberUser, { feed: published.sessionId ?? '', ...subscriberWs }), { timeout: remaining() });
   const received = await watchPage(subscriber, 'subscriber', (s) => s.phase === 'done');
   mark('media');
+  if (started.signaling !== undefined && started.proxy !== undefined) proxyStats = (await mcuStats(started.signaling.wsUrl))?.details;
   if (started.signaling === undefined || viaProxy) return received.stats as InboundStats;
 
   const pages = { publisher, subscriber };
@@ -197,6 +223,7 @@ async function teardown(): Promise<ProcessInfo[]> {
   if (started.proxy !== undefined) await step('proxy', () => (started.proxy as E2eProxy).stop());
   if (started.nc !== undefined) await step('nextcloud', () => (started.nc as FakeNextcloud).close());
   if (started.janus !== undefined) await step('janus', () => (started.janus as E2eJanus).stop());
+  if (started.janus2 !== undefined) await step('janus2', () => (started.janus2 as E2eJanus).stop());
   // Anything left (a Chromium helper that outlived the browser, say) is killed and reported.
   const leftover = processesInNetns(ownNetns, [process.pid]);
   for (const p of leftover) {
@@ -247,7 +274,7 @@ async function main(): Promise<void> {
     ...(error === undefined ? {} : { error }),
     ...(stats === undefined ? {} : { stats }),
     ...(mode === 'signaling' ? { scenario } : {}),
-    ...(started.proxy ? { proxy: started.proxy.kind } : {}),
+    ...(started.proxy ? { proxy: started.proxy.kind, proxyStats, proxyUrls: started.proxy.urls } : {}),
     serverErrors: Object.fromEntries(Object.entries(pageStates).map(([name, state]) => [name, state?.serverErrors ?? []])),
     address: NETNS_ADDRESS,
     netns: ownNetns,

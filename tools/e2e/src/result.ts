@@ -22,7 +22,7 @@ export const CHROMIUM_ARGS: readonly string[] = [
 /** The one JSON line the runner prints on stdout. */
 export interface E2eResult {
   ok: boolean;
-  mode: 'signaling' | 'janus' | 'proxy' | 'go-proxy';
+  mode: 'signaling' | 'janus' | 'proxy' | 'go-proxy' | 'proxy-remote';
   error?: string;
   /** The subscriber's last getStats() reading. */
   stats?: InboundStats;
@@ -30,6 +30,9 @@ export interface E2eResult {
   scenario?: ScenarioResult;
   /** Proxy modes: which proxy carried the call. */
   proxy?: 'ours' | 'go';
+  /** Proxy modes: the proxies' base URLs and the signaling server's stats of them after the media. */
+  proxyUrls?: string[];
+  proxyStats?: unknown;
   /** `error` messages the signaling server sent each page during the MCU flow (should be none). */
   serverErrors: Record<string, string[]>;
   /** The namespace's bridge address (Janus' host candidate). */

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Entry point of the end-to-end media run:
 //
-//   unshare -n -- node tools/e2e/src/run-in-netns.mjs [--mode signaling|janus|proxy|go-proxy] [--timeout 60000]
+//   unshare -n -- node tools/e2e/src/run-in-netns.mjs [--mode signaling|janus|proxy|go-proxy|proxy-remote] [--timeout 60000]
 //
 // (as root; the e2e project's `build` target must have produced dist/tools/e2e/). Inside the
 // fresh network namespace that `unshare -n` created it brings up `lo` and a bridge `br0` with

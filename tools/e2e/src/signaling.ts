@@ -27,12 +27,16 @@ export interface SignalingOptions {
   janusUrl: string;
   /** The whole `[mcu]` section instead of `type = janus` with `janusUrl` (proxy modes). */
   mcuSection?: string;
+  /** Also listen on this address (same port): clients coming from there get another GeoIP country. */
+  extraAddress?: string;
+  /** Appended to the config (e.g. `[geoip-overrides]`). */
+  extraConfig?: string;
 }
 
 /** The config the test runs the server with: one backend, in-process bus, `[mcu] type = janus`. */
 export function signalingConfig(port: number, opts: Omit<SignalingOptions, 'mainJs'>): string {
   return `[http]
-listen = 127.0.0.1:${port}
+listen = 127.0.0.1:${port}${opts.extraAddress ? ` ${opts.extraAddress}:${port}` : ''}
 
 [app]
 debug = false
@@ -58,6 +62,7 @@ secret = ${opts.backendSecret}
 url = nats://loopback
 
 ${opts.mcuSection ?? `[mcu]\ntype = janus\nurl = ${opts.janusUrl}`}
+${opts.extraConfig ?? ''}
 `;
 }
 
