@@ -2,7 +2,7 @@ import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { WebSocket } from 'ws';
 import { ClientFeature, ServerFeature } from '@talk-signaling/protocol';
 import { createBus, createBusMetrics, type Bus } from '@talk-signaling/nats-bus';
-import { DEFAULT_STATS_ALLOWED, DEFAULT_TRUSTED_PROXIES, IpAllowList, type Logger } from '@talk-signaling/runtime';
+import { DEFAULT_STATS_ALLOWED, DEFAULT_TRUSTED_PROXIES, IpAllowList, ShutdownRegistry, type Logger } from '@talk-signaling/runtime';
 import { BackendClient } from './backend/backend-client';
 import { BackendRegistry } from './backend/backend-registry';
 import { EtcdBackends } from './backend/etcd-backends';
@@ -32,6 +32,7 @@ import { createHubMetrics } from './hub/hub-metrics';
 import { DialoutRegistry } from './internal/dialout-registry';
 import { InternalHandler } from './internal/internal-handler';
 import { BackendRoomHandler } from './backend-requests/backend-room-handler';
+import { RoomRequests } from './backend-requests/room-requests';
 import { MessageHandler } from './messages/message-handler';
 import { addBackendApiRoutes } from './http/backend-api';
 import { ANONYMOUS_JOIN_TIMEOUT_MS, RoomHandler } from './room/room-handler';
@@ -41,8 +42,10 @@ import { TransientHandler } from './room/transient-handler';
 import { createRoomMetrics } from './room/room-metrics';
 import { RoomPing } from './room/room-ping';
 import { RoomRegistry } from './room/room-registry';
+import { RoomMembership } from './room/room-membership';
 import { RoomSessionIndex } from './room/room-session-index';
 import type { PendingBudget } from './session/client-session';
+import { SessionEvents } from './session/session-events';
 import { SessionIdCodec } from './session/session-id-codec';
 import { Throttler } from './throttle/throttler';
 import { addTurnRoute } from './turn/turn-route';
@@ -95,6 +98,8 @@ export const DEFAULT_MAX_BUFFERED_BYTES = 2 * 1024 * 1024;
 const DEFAULT_ROOM_EVENT_BATCH_MS = 20;
 /** How long a shutdown waits for clients to answer their close frames (well inside the 10 s deadline). */
 const WEBSOCKET_CLOSE_GRACE_MS = 3_000;
+/** Closers still pending after this are skipped (main.ts exits after its own 10 s anyway). */
+const STOP_DEADLINE_MS = 10_000;
 
 /**
  * The signaling server built from a validated configuration: every component constructed
@@ -142,6 +147,8 @@ export class SignalingServer {
   readonly #roomPing: RoomPing;
   /** `[mcu] type = proxy`: applies a reloaded configuration (SIGHUP). */
   #reloadMcu: ((config: Readonly<ServerConfig>) => void) | undefined;
+  /** Closers registered as the parts are built; run in reverse by {@link stop}. */
+  readonly #shutdown: ShutdownRegistry;
 
   constructor(config: Readonly<ServerConfig>, opts: SignalingServerOptions) {
     this.config = config;
@@ -150,7 +157,9 @@ export class SignalingServer {
     if (opts.processMetrics) collectDefaultMetrics({ register: this.registry });
     const trustedProxies = new IpAllowList(config.app.trustedproxies.length ? config.app.trustedproxies : DEFAULT_TRUSTED_PROXIES);
     this.backends = new BackendRegistry(config);
+    this.#shutdown = new ShutdownRegistry(opts.log.child({ component: 'shutdown' }));
     this.#throttler = new Throttler(this.registry, { sleep: opts.throttleSleep });
+    this.#shutdown.add('throttler', () => this.#throttler.close());
     this.#backendClient = new BackendClient({
       timeoutMs: config.backend.timeout * 1000,
       connectionsPerHost: config.backend.connectionsperhost,
@@ -161,6 +170,7 @@ export class SignalingServer {
       registry: this.registry,
       rewriteUrl: (url) => signalingV3Rewriter(this.capabilities)(url),
     });
+    this.#shutdown.add('backend client', () => this.#backendClient.close());
     this.capabilities = new Capabilities({ client: this.#backendClient, log: opts.log.child({ component: 'capabilities' }) });
     this.features.add(ServerFeature.HelloV2);
     const metrics = createHubMetrics(this.registry);
@@ -176,6 +186,7 @@ export class SignalingServer {
             changed: () => metrics.backendCurrent.set(this.backends.size),
           })
         : undefined;
+    if (this.etcdBackends) this.#shutdown.add('etcd backends', () => this.etcdBackends?.stop());
     // gRPC mesh (`[grpc]`): the hub and the room handler ask peers; peers exist after start().
     this.cluster = ClusterNode.configured(config) ? new ClusterNode({ config, version: SERVER_VERSION, registry: this.registry, log: opts.log }) : undefined;
     this.hub = new Hub({
@@ -202,6 +213,8 @@ export class SignalingServer {
       pendingBudget: opts.pendingBudget,
       cluster: this.cluster,
     });
+
+    // Delivery: the only way from a feature to a session, on this node or another.
     // `[nats] url`: nats://loopback keeps everything in this process, anything else is NATS.
     this.bus = createBus(config.nats.url, {
       log: opts.log.child({ component: 'bus' }),
@@ -209,55 +222,50 @@ export class SignalingServer {
       onError: (err, subject) => opts.log.error({ err, subject }, 'bus handler failed'),
       ...opts.bus,
     });
+    this.#shutdown.add('bus', () => this.bus.close());
     this.geoip = new Geoip(config, { log: opts.log.child({ component: 'geoip' }), registry: this.registry, ...opts.geoip });
     this.hub.addListener(this.geoip);
-    this.router = new Router(this.bus);
-    const router = this.router;
+    this.#shutdown.add('geoip', () => this.geoip.stop());
+    const router = (this.router = new Router(this.bus));
     this.hub.addListener({
       sessionCreated: (session) => router.attachSession(session),
       sessionClosed: (session) => router.detachSession(session),
     });
+    // What features tell each other about a session (left its room, changed by others).
+    const events = new SessionEvents();
+
+    // Rooms: membership, federated rooms, `room` and `transient` requests, pings to Nextcloud.
     this.rooms = new RoomRegistry({
       router,
       metrics: createRoomMetrics(this.registry),
       log: opts.log.child({ component: 'room' }),
       batchMs: opts.roomEventBatchMs ?? DEFAULT_ROOM_EVENT_BATCH_MS,
     });
-    const roomHandler = new RoomHandler({
-      hub: this.hub,
-      rooms: this.rooms,
-      roomSessions: this.roomSessions,
-      router,
-      backendClient: this.#backendClient,
-      anonymousJoinTimeoutMs: opts.anonymousJoinTimeoutMs ?? ANONYMOUS_JOIN_TIMEOUT_MS,
-      cluster: this.cluster,
-    });
+    const membership = new RoomMembership({ roomSessions: this.roomSessions, backendClient: this.#backendClient, events });
     this.federation = new FederationHandler({
       hub: this.hub,
       router,
       settings: config.federation,
-      leaveLocalRoom: (session) => roomHandler.leaveRoom(session, true),
+      leaveLocalRoom: (session) => membership.leave(session, true),
       log: opts.log.child({ component: 'federation' }),
       reconnect: opts.federationReconnect,
       budget: opts.federationBudget,
       registry: this.registry,
     });
-    roomHandler.federation = this.federation;
-    this.hub.intercept((session, message) => this.federation.intercept(session, message));
     this.features.add(ServerFeature.Federation);
-    this.dialouts = new DialoutRegistry({ hub: this.hub, router, log: opts.log.child({ component: 'dialout' }) });
-    this.internal = new InternalHandler({
+    new RoomHandler({
       hub: this.hub,
       rooms: this.rooms,
       roomSessions: this.roomSessions,
       router,
+      membership,
       backendClient: this.#backendClient,
-      dialouts: this.dialouts,
-      log: opts.log.child({ component: 'internal' }),
+      federation: this.federation,
+      anonymousJoinTimeoutMs: opts.anonymousJoinTimeoutMs ?? ANONYMOUS_JOIN_TIMEOUT_MS,
+      cluster: this.cluster,
     });
-    // Upstream announces virtual sessions to internal clients only (fact sheet 1.3).
-    this.features.add(ServerFeature.VirtualSessions, { welcome: true, internal: true });
-    const messages = new MessageHandler({ hub: this.hub, router, sessions: this.sessions });
+    new TransientHandler({ hub: this.hub, router });
+    this.features.add(ServerFeature.TransientData);
     this.#roomPing = new RoomPing({
       // Federated sessions are pinged to their local Nextcloud (upstream `publishFederatedSessions`).
       rooms: { all: () => [...this.rooms.all(), ...this.federation.pingRooms()] },
@@ -267,37 +275,35 @@ export class SignalingServer {
       intervalMs: opts.roomPingIntervalMs,
     });
     this.#roomPing.start();
-    new TransientHandler({ hub: this.hub, router });
-    this.features.add(ServerFeature.TransientData);
-    this.http = new SignalingHttpServer({
-      serverHeader: SERVER_PRODUCT,
-      features: () => this.features.client,
-      trustedProxies,
-      log: opts.log.child({ component: 'http' }),
-      onWebSocket: (ws: WebSocket, req, ip) =>
-        this.hub.accept(ws, { ip, userAgent: String(req.headers['user-agent'] ?? 'unknown user agent'), country: this.geoip.country(ip) }),
-    });
-    this.http.routes.add('GET', '/api/v1/welcome', (_req, res) =>
-      sendJson(res, 200, { 'nextcloud-spreed-signaling': 'Welcome', version: SERVER_VERSION }),
-    );
-    addTurnRoute(this.http.routes, config.turn);
-    this.backendRooms = new BackendRoomHandler({
+    this.#shutdown.add('room pings', () => this.#roomPing.stop());
+
+    // Internal clients: virtual sessions, their in-call flags, dialout.
+    this.dialouts = new DialoutRegistry({ hub: this.hub, router, log: opts.log.child({ component: 'dialout' }) });
+    this.internal = new InternalHandler({
       hub: this.hub,
       rooms: this.rooms,
       roomSessions: this.roomSessions,
-      roomHandler,
       router,
-      log: opts.log.child({ component: 'backend-api' }),
+      backendClient: this.#backendClient,
+      dialouts: this.dialouts,
+      events,
+      log: opts.log.child({ component: 'internal' }),
     });
-    addBackendApiRoutes(this.http.routes, {
-      backends: this.backends,
-      throttler: this.#throttler,
-      trustedProxies,
-      process: this.backendRooms.process,
+    // Upstream announces virtual sessions to internal clients only (fact sheet 1.3).
+    this.features.add(ServerFeature.VirtualSessions, { welcome: true, internal: true });
+
+    // Nextcloud's backend requests: published by the receiving node, applied by every hosting node.
+    new RoomRequests({ rooms: this.rooms, sessions: this.sessions, router, membership, events, log: opts.log.child({ component: 'backend-api' }) });
+    this.backendRooms = new BackendRoomHandler({
+      hub: this.hub,
+      roomSessions: this.roomSessions,
+      router,
+      dialouts: this.dialouts,
       log: opts.log.child({ component: 'backend-api' }),
     });
     for (const feature of [ServerFeature.IncallAll, ServerFeature.Switchto]) this.features.add(feature);
-    this.backendRooms.dialout = (backend, roomId, request, header) => this.dialouts.start(backend, roomId, request, header);
+
+    // MCU (optional): publishers and subscribers of the sessions that announced `mcu`.
     if (opts.mcu?.sfu || (config.mcu.type === 'janus' && config.mcu.url[0]) || config.mcu.type === 'proxy') {
       const mcuMetrics = createMcuMetrics(this.registry);
       const mcuLog = opts.log.child({ component: 'mcu' });
@@ -306,7 +312,7 @@ export class SignalingServer {
       const remotePublishers = cluster ? clusterPublisherLookup(() => cluster.peers?.peers() ?? []) : undefined;
       const proxy = !opts.mcu?.sfu && config.mcu.type === 'proxy' ? createProxySfu(config, this.registry, mcuLog, opts.mcu?.proxy, remotePublishers) : undefined;
       this.#reloadMcu = proxy?.reload;
-      this.sfu = opts.mcu?.sfu ?? proxy?.sfu ?? (new JanusSfu({
+      const sfu = opts.mcu?.sfu ?? proxy?.sfu ?? (new JanusSfu({
         url: config.mcu.url[0] ?? '',
         timeoutMs: config.mcu.timeout * 1000,
         maxStreamBitrate: config.mcu.maxstreambitrate,
@@ -317,10 +323,13 @@ export class SignalingServer {
         startRetry: opts.mcu?.startRetry,
         reconnect: opts.mcu?.reconnect,
       }));
-      const mcu = new McuHandler({
-        sfu: this.sfu,
+      this.sfu = sfu;
+      this.#shutdown.add('mcu', () => sfu.stop());
+      this.mcu = new McuHandler({
+        sfu,
         hub: this.hub,
         router,
+        events,
         sessions: this.sessions,
         features: this.features,
         metrics: mcuMetrics,
@@ -328,18 +337,43 @@ export class SignalingServer {
         log: opts.log.child({ component: 'mcu' }),
         unshareScreenDelayMs: opts.mcu?.unshareScreenDelayMs,
       });
-      this.mcu = mcu;
-      messages.mcu = mcu;
-      roomHandler.leftRoom = (session) => mcu.release(session, 'left the room');
-      this.backendRooms.sessionChanged = (session) => mcu.sessionChanged(session);
-      this.internal.inCallChanged = (session) => mcu.sessionChanged(session);
     }
-    this.features.add(ServerFeature.Dialout);
+
+    // Client-to-client messages (MCU signalling inside them goes to the MCU first).
+    new MessageHandler({ hub: this.hub, router, sessions: this.sessions, mcu: this.mcu });
+
+    // Cluster (optional): what this node answers its gRPC peers (served from start()).
     if (this.cluster) {
+      const cluster = this.cluster;
       const log = opts.log.child({ component: 'cluster' });
       const proxySfu = this.sfu instanceof ProxySfu ? this.sfu : undefined;
       this.#clusterAnswers = new ClusterAnswers({ hub: this.hub, sessions: this.sessions, roomSessions: this.roomSessions, rooms: this.rooms, backends: this.backends, log, publishers: proxySfu });
+      this.#shutdown.add('cluster', () => cluster.stop());
     }
+
+    // HTTP last: the front door opens once everything behind it exists, and closes first.
+    this.http = new SignalingHttpServer({
+      serverHeader: SERVER_PRODUCT,
+      features: () => this.features.client,
+      trustedProxies,
+      log: opts.log.child({ component: 'http' }),
+      onWebSocket: (ws: WebSocket, req, ip) =>
+        this.hub.accept(ws, { ip, userAgent: String(req.headers['user-agent'] ?? 'unknown user agent'), country: this.geoip.country(ip) }),
+    });
+    this.#shutdown.add('http', () => this.http.close());
+    this.#shutdown.add('clients', () => this.#goodbye());
+    this.http.routes.add('GET', '/api/v1/welcome', (_req, res) =>
+      sendJson(res, 200, { 'nextcloud-spreed-signaling': 'Welcome', version: SERVER_VERSION }),
+    );
+    addTurnRoute(this.http.routes, config.turn);
+    addBackendApiRoutes(this.http.routes, {
+      backends: this.backends,
+      throttler: this.#throttler,
+      trustedProxies,
+      process: this.backendRooms.process,
+      log: opts.log.child({ component: 'backend-api' }),
+    });
+    this.features.add(ServerFeature.Dialout);
     const statsAllowed = new IpAllowList(config.stats.allowed_ips.length ? config.stats.allowed_ips : DEFAULT_STATS_ALLOWED);
     addStatsRoutes(this.http.routes, {
       allowed: statsAllowed,
@@ -422,21 +456,17 @@ export class SignalingServer {
     return bound;
   }
 
-  /** Graceful stop: not ready, no new sockets, clients told we are going away, then close. */
+  /** Graceful stop: every part in reverse start order (clients first, the Nextcloud client last). */
   async stop(): Promise<void> {
+    await this.#shutdown.run(STOP_DEADLINE_MS);
+  }
+
+  /** Not ready, no new sockets, clients told we are going away. */
+  async #goodbye(): Promise<void> {
     this.http.startDraining();
     this.hub.shutdown();
     // Listeners stay open (readiness 503) while clients answer the 1001 close frames.
     const unanswered = await this.http.waitForWebSockets(WEBSOCKET_CLOSE_GRACE_MS);
     if (unanswered > 0) this.#log.info({ unanswered }, 'closed WebSockets that did not answer the close frame');
-    this.#roomPing.stop();
-    this.geoip.stop();
-    this.etcdBackends?.stop();
-    await this.sfu?.stop();
-    await this.http.close();
-    await this.cluster?.stop();
-    await this.bus.close();
-    this.#throttler.close();
-    this.#backendClient.close();
   }
 }

@@ -1,50 +1,46 @@
-import { inCallFlags, InCallFlag, type BackendRoomRequest } from '@talk-signaling/protocol';
+import type { BackendRoomRequest } from '@talk-signaling/protocol';
 import type { Logger } from '@talk-signaling/runtime';
 import type { Backend } from '../backend/backend';
 import type { BackendApiResult } from '../http/backend-api';
-import type { ParticipantEntry, Room } from '../room/room';
-import type { RoomRegistry } from '../room/room-registry';
+import type { ParticipantEntry } from '../room/room';
 import type { RoomSessionIndex } from '../room/room-session-index';
 import type { ClientSession } from '../session/client-session';
-import type { ServerMessageObject } from '../delivery/async-message';
+import type { RoomRequest, ServerMessageObject } from '../delivery/async-message';
 import type { Hub } from '../hub/hub';
-import type { RoomHandler } from '../room/room-handler';
 import type { Router } from '../delivery/router';
 
-/** Starts a phone call through an internal client (2.3.10); provided by the dialout registry. */
-export type DialoutStarter = (
-  backend: Backend,
-  roomId: string,
-  request: Extract<BackendRoomRequest, { type: 'dialout' }>['dialout'],
-  backendHeader: string | undefined,
-) => Promise<BackendApiResult>;
+/** Starts a phone call through an internal client (2.3.10); the dialout registry does. */
+export interface DialoutStarter {
+  start(
+    backend: Backend,
+    roomId: string,
+    request: Extract<BackendRoomRequest, { type: 'dialout' }>['dialout'],
+    backendHeader: string | undefined,
+  ): Promise<BackendApiResult>;
+}
 
 export interface BackendRoomHandlerDeps {
   hub: Hub;
-  rooms: RoomRegistry;
   roomSessions: RoomSessionIndex;
-  roomHandler: RoomHandler;
   router: Router;
+  dialouts: DialoutStarter;
   log: Logger;
-  dialout?: DialoutStarter;
 }
 
 const OK: BackendApiResult = { status: 200, body: {} };
 
 /**
- * What Nextcloud's backend requests do (fact sheet 2.3): roomlist events to users, room
- * property updates, room deletion, participant and in-call changes, room messages, switchto.
+ * Nextcloud's `POST /api/v1/room/{id}` on the node that received it (fact sheet 2.3, 6.1):
+ * roomlist events go to the users' subjects, a disinvite to the sessions named; what concerns
+ * the room itself (update, delete, incall, participants, message, switchto) is published on the
+ * room's backend subject with Nextcloud session ids translated, and every node hosting the room
+ * acts on it (`RoomRequests`), this one included. Dialout is started from here.
  */
 export class BackendRoomHandler {
   readonly #deps: BackendRoomHandlerDeps;
-  /** Set once the dialout registry exists. */
-  dialout: DialoutStarter | undefined;
-  /** Told after Nextcloud changed a session's in-call flags or permissions (MCU clean-up). */
-  sessionChanged: ((session: ClientSession) => void) | undefined;
 
   constructor(deps: BackendRoomHandlerDeps) {
     this.#deps = deps;
-    this.dialout = deps.dialout;
     // A session that receives the disinvite of its current room is closed right after it.
     deps.router.onDelivered((session, message) => {
       if (message.type !== 'event') return;
@@ -58,7 +54,6 @@ export class BackendRoomHandler {
   }
 
   process = async (backend: Backend, roomId: string, request: BackendRoomRequest, backendHeader: string | undefined): Promise<BackendApiResult> => {
-    const room = this.#deps.rooms.get(backend.id, roomId);
     switch (request.type) {
       case 'invite': {
         const { userids = [], alluserids = [], properties } = request.invite;
@@ -76,57 +71,51 @@ export class BackendRoomHandler {
         this.#roomlist(backend, without(alluserids, userids), { type: 'update', update: withProperties({ roomid: roomId }, properties) });
         return OK;
       }
-      case 'update': {
-        const { userids = [], properties } = request.update;
-        if (room && properties !== undefined && JSON.stringify(properties) !== JSON.stringify(room.properties)) {
-          room.properties = properties;
-          room.publish({ type: 'room', room: { roomid: roomId, properties } });
-        }
-        this.#roomlist(backend, userids, { type: 'update', update: withProperties({ roomid: roomId }, properties) });
+      case 'update':
+        this.#toRoom(backend, roomId, { type: 'update', update: request.update });
+        this.#roomlist(backend, request.update.userids ?? [], { type: 'update', update: withProperties({ roomid: roomId }, request.update.properties) });
         return OK;
-      }
       case 'delete':
-        if (room) this.#deleteRoom(room);
+        this.#toRoom(backend, roomId, { type: 'delete', delete: request.delete });
         this.#roomlist(backend, request.delete.userids ?? [], { type: 'disinvite', disinvite: { roomid: roomId, reason: 'deleted' } });
         return OK;
-      case 'participants':
-        this.#participantsChanged(backend, room, request.participants.changed ?? [], request.participants.users ?? []);
+      case 'participants': {
+        const changed = this.#mapEntries(backend, request.participants.changed ?? []);
+        const users = this.#mapEntries(backend, request.participants.users ?? []);
+        if (changed.length > 0 || users.length > 0) this.#toRoom(backend, roomId, { type: 'participants', participants: { changed, users } });
         return OK;
+      }
       case 'incall': {
-        const { incall, all } = request.incall;
-        if (all) {
-          if (room) this.#inCallAll(room, inCallFlags(incall) ?? 0);
+        if (request.incall.all) {
+          this.#toRoom(backend, roomId, { type: 'incall', incall: request.incall });
           return OK;
         }
-        this.#participantsChanged(backend, room, request.incall.changed ?? [], request.incall.users ?? []);
+        const changed = this.#mapEntries(backend, request.incall.changed ?? []);
+        const users = this.#mapEntries(backend, request.incall.users ?? []);
+        if (changed.length > 0 || users.length > 0) this.#toRoom(backend, roomId, { type: 'incall', incall: { ...request.incall, changed, users } });
         return OK;
       }
-      case 'message': {
-        const data = request.message.data;
-        if (room && data !== undefined && data !== null) {
-          room.publish({ type: 'event', event: { target: 'room', type: 'message', message: { roomid: roomId, data } } });
-        }
+      case 'message':
+        this.#toRoom(backend, roomId, { type: 'message', message: request.message });
         return OK;
-      }
       case 'switchto': {
         const { roomid: target, sessions } = request.switchto;
-        const details = Array.isArray(sessions) ? new Map(sessions.map((id) => [id, undefined])) : new Map(Object.entries(sessions ?? {}));
-        for (const [ncId, detail] of details) {
-          const session = this.#mapSession(backend, ncId);
-          if (!session) continue;
-          const switchto: Record<string, unknown> = { roomid: target };
-          if (detail !== undefined && detail !== null) switchto['details'] = detail;
-          this.#deps.router.toSession(session.publicId, { type: 'event', event: { target: 'room', type: 'switchto', switchto } });
-        }
+        const switchto = this.#mapSwitchTo(backend, target, sessions);
+        if (switchto) this.#toRoom(backend, roomId, { type: 'switchto', switchto });
         return OK;
       }
       case 'dialout':
-        if (!this.dialout) return { status: 404, body: { type: 'dialout', dialout: { error: { code: 'no_client_available', message: 'No available client found to trigger dialout.' } } } };
-        return this.dialout(backend, roomId, request.dialout, backendHeader);
+        return this.#deps.dialouts.start(backend, roomId, request.dialout, backendHeader);
       case 'transient':
         return { status: 400, body: {} };
     }
   };
+
+  /** Publishes a request for every node hosting the room, stamped with its arrival time (ns). */
+  #toRoom(backend: Backend, roomId: string, request: RoomRequest): void {
+    request.received = Date.now() * 1_000_000;
+    this.#deps.router.toBackendRoom(roomId, backend.id, request);
+  }
 
   #roomlist(backend: Backend, userIds: readonly string[], event: Record<string, unknown>): void {
     if (userIds.length === 0) return;
@@ -135,93 +124,44 @@ export class BackendRoomHandler {
     for (const userId of new Set(userIds)) this.#deps.router.toUser(userId, backend.id, message);
   }
 
-  /** Room deleted by Nextcloud: internal members are told, then everyone is taken out. */
-  #deleteRoom(room: Room): void {
-    const members = [...room.members()];
-    const deleted = JSON.stringify({ type: 'event', event: { target: 'room', type: 'delete' } });
-    for (const member of members) if (member.clientType === 'internal') member.send(deleted);
-    const left = JSON.stringify({ type: 'room', room: { roomid: '' } });
-    for (const member of members) {
-      this.#deps.roomHandler.leaveRoom(member, true);
-      member.send(left);
-    }
-  }
-
-  /** `incall` with `all` (1.7.3): everyone on this node joins or leaves the call at once. */
-  #inCallAll(room: Room, flags: number): void {
-    const notify: ClientSession[] = [];
-    if (flags & InCallFlag.InCall) {
-      for (const member of room.members()) {
-        if (member.clientType !== 'client') continue;
-        if (!(member.inCall & InCallFlag.InCall)) notify.push(member);
-        member.inCall = flags;
-        this.sessionChanged?.(member);
-      }
-      if (notify.length === 0) return;
-      notify.length = 0;
-      for (const member of room.members()) if (member.clientType === 'client') notify.push(member);
-    } else {
-      let anyone = false;
-      for (const member of room.members()) {
-        if (member.clientType === 'virtual') continue;
-        if (member.inCall & InCallFlag.InCall) anyone = true;
-        if (member.clientType === 'client') member.inCall = flags;
-        this.sessionChanged?.(member);
-        notify.push(member);
-      }
-      if (!anyone) return;
-    }
-    const frame = Buffer.from(
-      JSON.stringify({ type: 'event', event: { target: 'participants', type: 'update', update: { roomid: room.id, incall: flags, all: true } } }),
-    );
-    for (const member of notify) member.send(frame);
-  }
-
   /**
-   * `participants` and non-`all` `incall` (2.3.5, 2.3.6): translate the entries, apply what
-   * `changed` says to the sessions it names, remember `users`, publish the update.
+   * Nextcloud entries with signaling session ids (unknown sessions dropped); `permissions` stay
+   * for the hosting nodes to apply and are removed before anybody sees the entry.
    */
-  #participantsChanged(backend: Backend, room: Room | undefined, rawChanged: readonly Record<string, unknown>[], rawUsers: readonly Record<string, unknown>[]): void {
-    const changed = this.#mapEntries(backend, rawChanged);
-    const users = this.#mapEntries(backend, rawUsers);
-    if (changed.length === 0 && users.length === 0) return;
-    this.#applyChanged(backend, rawChanged);
-    if (!room) return;
-    if (users.length > 0) room.lastUsers = users;
-    room.publishParticipantsUpdate(changed, users);
-  }
-
-  /** Permissions and in-call flags from `changed` entries go to the sessions they name. */
-  #applyChanged(backend: Backend, changed: readonly Record<string, unknown>[]): void {
-    for (const entry of changed) {
-      const session = this.#mapSession(backend, entry['sessionId']);
-      if (!session) continue;
-      const flags = inCallFlags(entry['inCall']);
-      if (flags !== undefined) session.inCall = flags;
-      const permissions = entry['permissions'];
-      if (Array.isArray(permissions)) session.permissions = new Set(permissions.filter((p): p is string => typeof p === 'string'));
-      this.sessionChanged?.(session);
-    }
-  }
-
-  /** Nextcloud entries with signaling session ids; unknown sessions dropped, `permissions` stripped. */
   #mapEntries(backend: Backend, entries: readonly Record<string, unknown>[]): ParticipantEntry[] {
     const mapped: ParticipantEntry[] = [];
     for (const entry of entries) {
       const session = this.#mapSession(backend, entry['sessionId']);
       if (!session) continue;
-      const { permissions: _stripped, ...rest } = entry;
-      rest['sessionId'] = session.publicId;
-      if (rest['userId'] === undefined && session.roomUserId) rest['userId'] = session.roomUserId;
-      mapped.push(rest);
+      const copy: ParticipantEntry = { ...entry, sessionId: session.publicId };
+      if (copy['userId'] === undefined && session.roomUserId) copy['userId'] = session.roomUserId;
+      mapped.push(copy);
     }
     return mapped;
+  }
+
+  /** `switchto` with upstream's internal `sessionslist` / `sessionsmap` of signaling ids; undefined when nobody is known. */
+  #mapSwitchTo(backend: Backend, target: string, sessions: string[] | Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+    if (Array.isArray(sessions)) {
+      const sessionslist = [...new Set(this.#mapSessions(backend, sessions).map((s) => s.publicId))];
+      return sessionslist.length > 0 ? { roomid: target, sessionslist } : undefined;
+    }
+    const sessionsmap: Record<string, unknown> = {};
+    let any = false;
+    for (const [ncId, details] of Object.entries(sessions ?? {})) {
+      const session = this.#mapSession(backend, ncId);
+      if (!session) continue;
+      sessionsmap[session.publicId] = details;
+      any = true;
+    }
+    return any ? { roomid: target, sessionsmap } : undefined;
   }
 
   #mapSessions(backend: Backend, ids: readonly string[]): ClientSession[] {
     return ids.map((id) => this.#mapSession(backend, id)).filter((s): s is ClientSession => s !== undefined);
   }
 
+  /** Nextcloud session id → session, from this node's table (other nodes' sessions: not yet). */
   #mapSession(backend: Backend, ncSessionId: unknown): ClientSession | undefined {
     if (typeof ncSessionId !== 'string' || ncSessionId === '' || ncSessionId === '0') return undefined;
     return this.#deps.roomSessions.get(backend.id, ncSessionId);

@@ -33,7 +33,7 @@ export interface FederationHandlerDeps {
   registry?: Registry;
 }
 
-/** What the room handler asks of federation (see `RoomHandler.federation`). */
+/** What the room handler asks of federation (its `federation` dependency). */
 export interface RoomFederationHook {
   /** Takes over federated joins and leaves of federated sessions; true when handled. */
   room(session: ClientSession, message: RoomClientMessage): boolean;
@@ -61,6 +61,7 @@ export class FederationHandler implements SessionListener, RoomFederationHook {
     this.#deps = deps;
     this.#metrics = deps.registry === undefined ? undefined : createFederationMetrics(deps.registry);
     deps.hub.addListener(this);
+    deps.hub.intercept((session, message) => this.intercept(session, message));
   }
 
   get size(): number {

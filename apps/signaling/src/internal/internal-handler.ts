@@ -19,6 +19,7 @@ import type { Room } from '../room/room';
 import type { RoomRegistry } from '../room/room-registry';
 import type { RoomSessionIndex } from '../room/room-session-index';
 import type { ClientSession } from '../session/client-session';
+import type { SessionEvents } from '../session/session-events';
 import { VirtualSession, virtualSessionKey } from '../session/virtual-session';
 import { asyncMessage, type AsyncServerMessage } from '../delivery/async-message';
 import type { DialoutRegistry } from './dialout-registry';
@@ -36,6 +37,8 @@ export interface InternalHandlerDeps {
   router: Router;
   backendClient: BackendClient;
   dialouts: DialoutRegistry;
+  /** Told when an internal session changes its own in-call flags (MCU clean-up). */
+  events: SessionEvents;
   log: Logger;
 }
 
@@ -67,8 +70,6 @@ export class InternalHandler implements SessionListener {
   readonly #entries = new Map<VirtualSession, VirtualEntry>();
   /** Internal session -> the virtual sessions it created. */
   readonly #owned = new Map<ClientSession, Set<VirtualSession>>();
-  /** Told after an internal session changed its own in-call flags (MCU clean-up). */
-  inCallChanged: ((session: ClientSession) => void) | undefined;
 
   constructor(deps: InternalHandlerDeps) {
     this.#deps = deps;
@@ -131,7 +132,7 @@ export class InternalHandler implements SessionListener {
         const flags = Math.max(0, internal.incall.incall);
         if (flags === session.inCall) return;
         session.inCall = flags;
-        this.inCallChanged?.(session);
+        this.#deps.events.changed(session);
         (session.room as Room | undefined)?.publishParticipantsUpdate();
         return;
       }

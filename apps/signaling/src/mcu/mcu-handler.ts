@@ -16,6 +16,7 @@ import type { Router } from '../delivery/router';
 import { errorFrame, serverFrame } from '../delivery/server-frames';
 import type { SessionRegistry } from '../hub/session-registry';
 import type { ClientSession } from '../session/client-session';
+import type { SessionEvents } from '../session/session-events';
 import { VirtualSession } from '../session/virtual-session';
 import type { McuMetrics } from './mcu-metrics';
 import { isAllowedToSend, McuPermissionError, offerMediaTypes, publisherStillAllowed } from './mcu-permissions';
@@ -33,6 +34,8 @@ export interface McuHandlerDeps {
   sfu: Sfu;
   hub: Hub;
   router: Router;
+  /** Sessions leaving their room or changed by others release what they no longer may hold. */
+  events: SessionEvents;
   sessions: SessionRegistry;
   features: FeatureSet;
   metrics: McuMetrics;
@@ -83,6 +86,7 @@ export class McuHandler implements SessionListener {
   constructor(deps: McuHandlerDeps) {
     this.#deps = deps;
     deps.hub.addListener(this);
+    deps.events.addListener({ leftRoom: (session) => this.release(session, 'left the room'), changed: (session) => this.sessionChanged(session) });
     deps.sfu.on('connected', () => {
       deps.log.info('MCU connected; announcing mcu features');
       for (const feature of MCU_FEATURES) deps.features.add(feature);

@@ -21,12 +21,13 @@ import type { SessionRegistry } from '../hub/session-registry';
 export class MessageHandler {
   readonly #router: Router;
   readonly #sessions: SessionRegistry;
-  /** MCU signalling inside `message` data (1.9); set when `[mcu]` is configured. */
-  mcu: Pick<McuHandler, 'message'> | undefined;
+  readonly #mcu: Pick<McuHandler, 'message'> | undefined;
 
-  constructor(deps: { hub: Hub; router: Router; sessions: SessionRegistry }) {
+  /** `mcu`: MCU signalling inside `message` data (1.9), when `[mcu]` is configured. */
+  constructor(deps: { hub: Hub; router: Router; sessions: SessionRegistry; mcu: Pick<McuHandler, 'message'> | undefined }) {
     this.#router = deps.router;
     this.#sessions = deps.sessions;
+    this.#mcu = deps.mcu;
     deps.hub.handle('message', (s, m) => this.#route(s, 'message', (m as MessageClientMessage).message, m.id));
     deps.hub.handle('control', (s, m) => {
       // Only internal clients and holders of `control` may steer others; the rest is ignored.
@@ -36,7 +37,7 @@ export class MessageHandler {
   }
 
   #route(sender: ClientSession, type: 'message' | 'control', payload: MessageClientPayload, id: string | undefined): void {
-    if (type === 'message' && this.mcu?.message(sender, payload, id)) return;
+    if (type === 'message' && this.#mcu?.message(sender, payload, id)) return;
     const recipient = payload.recipient;
     const from: { type: string; sessionid: string; userid?: string } = { type: recipient.type, sessionid: sender.publicId };
     const userId = sender.effectiveUserId;

@@ -5,6 +5,7 @@ import type { ClusterLookups } from '../cluster/cluster-lookups';
 import type { BackendClient } from '../backend/backend-client';
 import type { RoomFederationHook } from '../federation/federation-handler';
 import type { Room } from './room';
+import type { RoomMembership } from './room-membership';
 import type { RoomRegistry } from './room-registry';
 import type { RoomSessionIndex } from './room-session-index';
 import type { ClientSession, Frame } from '../session/client-session';
@@ -29,7 +30,10 @@ export interface RoomHandlerDeps {
   rooms: RoomRegistry;
   roomSessions: RoomSessionIndex;
   router: Router;
+  membership: RoomMembership;
   backendClient: BackendClient;
+  /** Federated rooms (section 9): joins with `federation` and leaves of federated sessions. */
+  federation: RoomFederationHook;
   anonymousJoinTimeoutMs: number;
   /** Other signaling nodes (`[grpc]`): one Nextcloud room session per cluster. */
   cluster?: ClusterLookups;
@@ -48,10 +52,6 @@ export class RoomHandler implements SessionListener {
    * the first one's. Only sessions with requests in flight have an entry.
    */
   readonly #queues = new Map<ClientSession, { tail: Promise<void>; length: number }>();
-  /** Told when a session leaves its room (MCU objects are released). */
-  leftRoom: ((session: ClientSession) => void) | undefined;
-  /** Federated rooms (section 9); set when the server supports federation. */
-  federation: RoomFederationHook | undefined;
 
   constructor(deps: RoomHandlerDeps) {
     this.#deps = deps;
@@ -78,29 +78,7 @@ export class RoomHandler implements SessionListener {
     this.#clearJoinTimer(session);
     this.#queues.delete(session);
     // A session kicked for reconnecting is replaced by its successor: Nextcloud must not see a leave.
-    this.leaveRoom(session, reason !== 'room_session_reconnected');
-  }
-
-  /** Takes the session out of its room; tells Nextcloud when it had a room session id. */
-  leaveRoom(session: ClientSession, notify: boolean): void {
-    const room = session.room as Room | undefined;
-    if (!room) return;
-    const roomSessionId = session.roomSessionId;
-    this.#deps.roomSessions.delete(session);
-    this.leftRoom?.(session);
-    room.removeSession(session);
-    session.permissions = undefined;
-    session.roomUserId = '';
-    if (notify && roomSessionId !== undefined && (session.clientType === 'client' || session.clientType === 'federation')) {
-      const body = {
-        type: 'room',
-        room: { version: '1.0', roomid: room.id, userid: session.userId, sessionid: roomSessionId, ...federatedActor(session), action: 'leave' },
-      };
-      // Fire and forget: upstream only logs the outcome of leave notifications.
-      this.#deps.backendClient.postJson(session.backendUrl, session.backend, body).catch((err: unknown) => {
-        session.log.warn({ room: room.id, err: (err as Error).message }, 'room leave notification failed');
-      });
-    }
+    this.#deps.membership.leave(session, reason !== 'room_session_reconnected');
   }
 
   /** Runs `message` now when nothing is in flight for the session, else after the others. */
@@ -132,10 +110,10 @@ export class RoomHandler implements SessionListener {
   async #onRoom(session: ClientSession, message: RoomClientMessage): Promise<void> {
     if (session.closed) return;
     const { roomid, sessionid } = message.room;
-    if (this.federation?.room(session, message)) return;
+    if (this.#deps.federation.room(session, message)) return;
     if (roomid === '') {
       if (!session.room) return;
-      this.leaveRoom(session, true);
+      this.#deps.membership.leave(session, true);
       this.#deps.router.send(session, serverFrame(message.id, 'room', { roomid: '' }));
       this.#armJoinTimer(session);
       return;
@@ -201,8 +179,8 @@ export class RoomHandler implements SessionListener {
       const other = roomSessions.get(session.backend.id, sessionid);
       if (other && other !== session) this.#deps.hub.closeSession(other, 'room_session_reconnected');
     }
-    this.federation?.leave(session);
-    this.leaveRoom(session, true);
+    this.#deps.federation.leave(session);
+    this.#deps.membership.leave(session, true);
     const room = rooms.getOrCreate(session.backend.id, roomid, answer.properties);
     if (sessionid) roomSessions.set(session, sessionid);
     this.#clearJoinTimer(session);
@@ -219,7 +197,7 @@ export class RoomHandler implements SessionListener {
     this.#clearJoinTimer(session);
     const timer = setTimeout(() => {
       this.#joinTimers.delete(session);
-      if (!session.room && !this.federation?.isFederated(session)) this.#deps.hub.closeSession(session, 'room_join_timeout');
+      if (!session.room && !this.#deps.federation.isFederated(session)) this.#deps.hub.closeSession(session, 'room_join_timeout');
     }, this.#deps.anonymousJoinTimeoutMs);
     timer.unref();
     this.#joinTimers.set(session, timer);

@@ -3,13 +3,24 @@ import type { Router } from '../delivery/router';
 import { Room } from './room';
 import type { RoomMetrics } from './room-metrics';
 
+/** Told when this node starts and stops hosting a room. */
+export interface RoomListener {
+  roomCreated?(room: Room): void;
+  roomDestroyed?(room: Room): void;
+}
+
 /** The rooms hosted on this node, keyed by (backend id, room id): rooms are isolated per backend. */
 export class RoomRegistry {
   readonly #rooms = new Map<string, Room>();
+  readonly #listeners: RoomListener[] = [];
   readonly #opts: { router: Router; metrics: RoomMetrics; log: Logger; batchMs: number };
 
   constructor(opts: { router: Router; metrics: RoomMetrics; log: Logger; batchMs: number }) {
     this.#opts = opts;
+  }
+
+  addListener(listener: RoomListener): void {
+    this.#listeners.push(listener);
   }
 
   get size(): number {
@@ -38,6 +49,7 @@ export class RoomRegistry {
       this.#rooms.set(k, room);
       this.#opts.metrics.rooms.inc({ backend: backendId });
       room.log.debug('room created');
+      for (const l of this.#listeners) l.roomCreated?.(room);
     }
     return room;
   }
@@ -52,6 +64,7 @@ export class RoomRegistry {
     this.#rooms.delete(k);
     this.#opts.metrics.rooms.dec({ backend: room.backendId });
     room.log.debug('room destroyed');
+    for (const l of this.#listeners) l.roomDestroyed?.(room);
   }
 }
 

@@ -191,6 +191,15 @@ export class Room implements SessionRoom {
     this.#opts.router.toRoom(this.id, this.backendId, message);
   }
 
+  /**
+   * Delivers a server message to the members on this node only: for what every node hosting
+   * the room produces itself (the answers to Nextcloud's backend requests), so that nobody
+   * receives it once per node.
+   */
+  deliverLocally(message: ServerMessageObject): void {
+    this.#fanOut(asyncMessage(message));
+  }
+
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
