@@ -2,6 +2,8 @@ import { backendRoomSubject, roomSubject, sessionSubject } from '@talk-signaling
 import { TestClient } from '@talk-signaling/testing';
 import { startTestSetup, type TestSetup } from './test-server';
 
+/* eslint-disable @typescript-eslint/no-explicit-any -- bus and protocol messages are free-form JSON in tests */
+
 jest.setTimeout(20_000);
 
 /**
