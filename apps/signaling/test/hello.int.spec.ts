@@ -287,6 +287,21 @@ describe('hello timeout, session limits, internal clients disabled', () => {
     }
   });
 
+  it('does not cut a client off while Nextcloud is still checking its hello', async () => {
+    const setup = await startTestSetup({ timeouts: { helloMs: 200 } });
+    try {
+      setup.nextcloud.setDelay('auth', 600);
+      const client = await TestClient.connect(setup.wsUrl);
+      await client.next('welcome');
+      const reply = await client.hello({ url: setup.nextcloud.backendUrl, params: setup.nextcloud.addUser('slow-auth') });
+      expect(reply.type).toBe('hello');
+      expect(reply.hello.sessionid).toEqual(expect.any(String));
+      client.close();
+    } finally {
+      await setup.stop();
+    }
+  });
+
   it('re-arms the hello timer after a failed hello', async () => {
     const setup = await startTestSetup({ timeouts: { helloMs: 400 } });
     try {

@@ -294,6 +294,10 @@ export class Hub {
 
   async #hello(peer: Peer, message: HelloClientMessage): Promise<void> {
     peer.helloPending = true;
+    // The hello arrived in time: however long Nextcloud takes to answer, the client is not cut
+    // off meanwhile (as upstream); a failed hello re-arms the timer below.
+    clearTimeout(peer.helloTimer);
+    peer.helloTimer = undefined;
     try {
       const hello = message.hello;
       if (hello.resumeid !== undefined) await this.#resume(peer, message.id, hello.version, hello.resumeid);
