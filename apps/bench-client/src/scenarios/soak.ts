@@ -218,7 +218,9 @@ export class SoakRun implements ClientSink {
       try {
         await this.#cycle();
       } catch (err) {
-        this.#countError((err as { code?: string }).code ?? (err as Error).message);
+        // A request cut short by the connection closing says why (close code, reason): keep that.
+        const code = (err as { code?: string }).code;
+        this.#countError(code === undefined || code === 'closed' ? (err as Error).message : code);
         await sleep(200);
       }
     }
