@@ -205,6 +205,29 @@ describe('ProxySfu against scripted proxies', () => {
     expect((await sfu.newPublisher(request('after'))).clientId).toMatch(/^pub-/);
   });
 
+  it('drops a frame over 1 MiB with the connection, resumes, and keeps the publisher', async () => {
+    const a = await proxy();
+    const sfu = await sfuFor([a]);
+    const publisher = await sfu.newPublisher(request('big'));
+    a.send({ type: 'event', event: { type: 'update-load', load: 1, junk: 'x'.repeat(2 * 1024 * 1024) } });
+    await waitFor(() => a.hellos().length === 2 && connOf(sfu, a).connected, { timeout: 3_000, name: 'reconnected and resumed' });
+    expect(a.hellos()[1]).toHaveProperty('resumeid');
+    expect(publisher.closed).toBe(false);
+    expect(await registry.getSingleMetricAsString('signaling_mcu_backend_invalid_messages_total')).toMatch(/} 1$/m);
+  });
+
+  it('a bye from the proxy ends what lived in the session; the next hello registers anew', async () => {
+    const a = await proxy();
+    const sfu = await sfuFor([a]);
+    const publisher = await sfu.newPublisher(request('bye'));
+    const closed = waitForEvent(publisher, 'close');
+    a.send({ type: 'bye', bye: { reason: 'session_expired' } });
+    await closed;
+    a.dropConnections();
+    await waitFor(() => a.hellos().length === 2 && connOf(sfu, a).connected, { timeout: 3_000, name: 'reconnected' });
+    expect(a.hellos()[1]).toEqual({ version: '1.0', token: expect.any(String) });
+  });
+
   it('resumes its proxy session after a dropped connection and keeps the publisher', async () => {
     const a = await proxy();
     const sfu = await sfuFor([a]);

@@ -282,7 +282,11 @@ export class ProxyConnection extends EventEmitter<ProxyConnectionEvents> impleme
     ws.on('open', () => this.#onOpen(ws));
     ws.on('message', (data, isBinary) => this.#onFrame(data, isBinary));
     ws.on('pong', (data) => this.#onPong(data));
-    ws.on('error', (err) => this.#log.debug({ err: err.message }, 'proxy websocket error'));
+    ws.on('error', (err) => {
+      // A frame over MAX_PROXY_FRAME_BYTES cannot be skipped: the socket goes (and is resumed after).
+      if ((err as NodeJS.ErrnoException).code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') this.#invalid(`frame over ${MAX_PROXY_FRAME_BYTES} bytes`);
+      else this.#log.debug({ err: err.message }, 'proxy websocket error');
+    });
     ws.on('close', (code) => {
       if (this.#ws !== ws) return;
       this.#onSocketGone(ws, `websocket closed (${code})`);
@@ -399,8 +403,11 @@ export class ProxyConnection extends EventEmitter<ProxyConnectionEvents> impleme
       case 'event':
         return this.#onEvent(msg.event);
       case 'bye':
+        // Our proxy session is over (expired, closed, resumed elsewhere): what lived in it is gone
+        // for us, and the next hello registers anew.
         this.#log.info({ reason: msg.bye?.reason }, 'proxy ended our session');
         this.#sessionId = '';
+        this.#dropClients(`proxy session ended (${msg.bye?.reason ?? 'no reason'})`);
         return;
       default:
         this.#log.warn({ type: msg.type, id: msg.id }, 'unexpected message from the proxy');
