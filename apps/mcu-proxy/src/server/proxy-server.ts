@@ -11,6 +11,7 @@ import type { TokenStore } from '../tokens/token-store';
 import { TokenError, verifyProxyToken } from '../tokens/token-verifier';
 import { CommandHandler, type RemoteStreams } from './command-handler';
 import { errorMessage, eventMessage, knownError } from './messages';
+import { PayloadHandler } from './payload-handler';
 import type { ProxyConnection } from './proxy-connection';
 import { ProxyClients } from './proxy-clients';
 import { createProxyMetrics, type ProxyMetrics } from './proxy-metrics';
@@ -48,6 +49,7 @@ export class ProxyServer {
   readonly sessions = new Map<string, ProxySession>();
   readonly clients = new ProxyClients();
   readonly #commands: CommandHandler;
+  readonly #payloads: PayloadHandler;
   readonly #publications: RemotePublications;
   readonly #load: LoadReporter;
   readonly #expiryMs: number;
@@ -83,6 +85,7 @@ export class ProxyServer {
       publications: this.#publications,
       ...(options.remote ? { remote: options.remote } : {}),
     });
+    this.#payloads = new PayloadHandler({ config: options.config, clients: this.clients, metrics: this.metrics, log: this.#log });
     this.clients.onChange(() => this.#load.updateSoon());
     this.clients.onEmpty(() => {
       if (this.#shutdownScheduled) this.#resolveDrained?.();
@@ -204,7 +207,7 @@ export class ProxyServer {
           await this.#commands.command(session, message.id, message.command);
           break;
         case 'payload':
-          await this.#commands.payload(session, message.id, message.payload);
+          await this.#payloads.handle(session, message.id, message.payload);
           break;
         case 'bye':
           await this.closeSession(session, 'session_closed');
