@@ -53,4 +53,13 @@ describe('mcu-proxy tokentype = etcd', () => {
     await writer.delete().all();
     expect((await hello()).error?.code).toBe('auth_failed');
   });
+
+  it('etcd away: hellos fail with auth_failed; etcd back: they work again by themselves', async () => {
+    await writer.put('/signaling/proxy/tokens/server1/public-key').value(readFileSync(server1.publicKeyFile));
+    expect((await hello()).type).toBe('hello');
+    etcd.kill('SIGKILL');
+    expect((await hello()).error?.code).toBe('auth_failed');
+    await etcd.restart();
+    await waitFor(async () => (await hello()).type === 'hello', { timeout: 15_000, name: 'hello accepted after etcd came back' });
+  });
 });
