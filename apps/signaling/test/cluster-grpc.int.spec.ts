@@ -113,10 +113,10 @@ describe('gRPC answers of a node ([grpc] listen)', () => {
     expect(data['brief']?.expires).toBeGreaterThan(Date.now());
   });
 
-  it('refuses ProxySession (resume on another node is not supported yet) and answers GetPublisherId with nothing', async () => {
+  it('refuses ProxySession for a session it does not have, and answers GetPublisherId with nothing', async () => {
     const relay = peer.proxySession({ sessionId: 'x', remoteAddr: '127.0.0.1', country: '', userAgent: 'test' });
     const err = await new Promise<{ code: string } | undefined>((resolve) => relay.once('close', resolve));
-    expect(err?.code).toBe('unavailable');
+    expect(err?.code).toBe('not_found');
     expect(await peer.getPublisherId('x', 'video')).toBeUndefined();
   });
 
@@ -224,5 +224,87 @@ describe('two nodes over gRPC: cluster-wide session limit and room session uniqu
     await waitFor(() => a.server.sessions.size === 0, { timeout: 5_000, name: 'first session closed on node a' });
     // Nextcloud hears no leave for the replaced session.
     expect(nextcloud.requests.filter((r: Msg) => r.type === 'room' && r.body.room.action === 'leave' && r.body.room.sessionid === 'nc-shared')).toEqual([]);
+  });
+});
+
+/** Resume on another node (`LookupResumeId` + `ProxySession`), as upstream's RemoteSession. */
+describe('two nodes over gRPC: resume on the other node', () => {
+  let nextcloud: FakeNextcloud;
+  let a: TestSetup;
+  let b: TestSetup;
+  const clients: TestClient[] = [];
+
+  beforeAll(async () => {
+    nextcloud = await startFakeNextcloud({ secret: 'test-backend-secret' });
+    const [portA, portB] = await Promise.all([freePort(), freePort()]);
+    const grpc = (own: number, other: number) => `[grpc]\nlisten = 127.0.0.1:${own}\ntargets = 127.0.0.1:${other}`;
+    const common = { nextcloud, timeouts: { resumeWindowMs: 10_000 } };
+    [a, b] = await Promise.all([startTestSetup({ ...common, extraConfig: grpc(portA, portB) }), startTestSetup({ ...common, extraConfig: grpc(portB, portA) })]);
+    await Promise.all([a.server.cluster!.peers!.selfChecked(), b.server.cluster!.peers!.selfChecked()]);
+  });
+  afterAll(async () => {
+    while (clients.length) clients.pop()!.close();
+    await Promise.all([a?.stop(), b?.stop()]);
+    await nextcloud?.close();
+  });
+
+  async function connect(setup: TestSetup): Promise<TestClient> {
+    const client = await TestClient.connect(setup.wsUrl);
+    clients.push(client);
+    await client.next('welcome');
+    return client;
+  }
+
+  it('relays a resumed session: hello, messages both ways, disconnect and bye', async () => {
+    const first = await connect(a);
+    const hello = await first.hello({ url: nextcloud.backendUrl, params: nextcloud.addUser('roamer') });
+    const { sessionid, resumeid } = hello.hello as { sessionid: string; resumeid: string };
+    const other = await connect(a);
+    const otherHello = await other.hello({ url: nextcloud.backendUrl, params: nextcloud.addUser('stayer') });
+    first.close();
+    await waitFor(() => a.server.sessions.byPublicId(sessionid)?.connection === undefined, { timeout: 5_000, name: 'session detached on a' });
+
+    // The client comes back on node b, which does not know the session.
+    const roamer = await connect(b);
+    const resumed = await roamer.resume(resumeid);
+    expect(resumed).toMatchObject({ type: 'hello', hello: { sessionid, resumeid, userid: 'roamer' } });
+    expect(b.server.sessions.size).toBe(0);
+    expect(a.server.sessions.byPublicId(sessionid)?.connection).toBeDefined();
+
+    other.send({ type: 'message', message: { recipient: { type: 'session', sessionid }, data: { to: 'roamer' } } });
+    expect((await roamer.next('message')).message.data).toEqual({ to: 'roamer' });
+    roamer.send({ type: 'message', message: { recipient: { type: 'session', sessionid: otherHello.hello.sessionid }, data: { to: 'stayer' } } });
+    expect((await other.next('message')).message).toMatchObject({ sender: { type: 'session', sessionid }, data: { to: 'stayer' } });
+
+    // Leaving node b detaches the session on a again; it can be resumed there directly.
+    roamer.close();
+    await waitFor(() => a.server.sessions.byPublicId(sessionid)?.connection === undefined, { timeout: 5_000, name: 'detached again' });
+    const back = await connect(a);
+    expect(await back.resume(resumeid)).toMatchObject({ type: 'hello', hello: { sessionid } });
+    back.close();
+    await waitFor(() => a.server.sessions.byPublicId(sessionid)?.connection === undefined, { timeout: 5_000, name: 'detached a third time' });
+
+    // Through b again, then bye ends the session on a and closes the socket on b.
+    const last = await connect(b);
+    await last.resume(resumeid);
+    last.send({ id: 'bye-1', type: 'bye', bye: {} });
+    expect(await last.next('bye')).toMatchObject({ type: 'bye', id: 'bye-1' });
+    await last.closed();
+    await waitFor(() => a.server.sessions.byPublicId(sessionid) === undefined, { timeout: 5_000, name: 'session ended on a' });
+    other.close();
+  });
+
+  it('answers no_such_session for ids no node knows, and for garbage without asking', async () => {
+    const lost = await connect(a);
+    const hello = await lost.hello({ url: nextcloud.backendUrl, params: nextcloud.addUser('gone') });
+    lost.send({ type: 'bye', bye: {} });
+    await waitFor(() => a.server.sessions.byPublicId(hello.hello.sessionid) === undefined, { timeout: 5_000, name: 'session gone' });
+    const client = await connect(b);
+    expect(await client.resume(hello.hello.resumeid)).toMatchObject({ type: 'error', error: { code: 'no_such_session' } });
+    const calls = await (await fetch(`${b.baseUrl}metrics`)).text();
+    const lookups = Number(/signaling_grpc_client_calls_total\{method="LookupResumeId"\} (\d+)/.exec(calls)?.[1] ?? 0);
+    expect(await client.resume('not-a-resume-id')).toMatchObject({ type: 'error', error: { code: 'no_such_session' } });
+    const after = await (await fetch(`${b.baseUrl}metrics`)).text();
+    expect(Number(/signaling_grpc_client_calls_total\{method="LookupResumeId"\} (\d+)/.exec(after)?.[1] ?? 0)).toBe(lookups);
   });
 });

@@ -8,9 +8,11 @@ import type { SessionRegistry } from '../hub/session-registry';
 import type { RoomRegistry } from '../room/room-registry';
 import type { RoomSessionIndex } from '../room/room-session-index';
 import type { Room } from '../room/room';
+import { RelaySocket } from './relay-socket';
+import type { WebSocket } from 'ws';
 
 export interface ClusterAnswersDeps {
-  hub: Pick<Hub, 'closeSession'>;
+  hub: Pick<Hub, 'closeSession' | 'accept'>;
   sessions: SessionRegistry;
   roomSessions: RoomSessionIndex;
   rooms: RoomRegistry;
@@ -95,9 +97,19 @@ export class ClusterAnswers implements ClusterHandlers {
     return publishers.publisherInfo(sessionId, streamType, signal);
   }
 
-  /** Resume on another node is not supported yet: the relay is refused. */
+  /**
+   * A client connected to another node resumes a session living here: the relay is handed to the
+   * hub like a socket (no welcome: the other node sent it), and the client's hello comes through it.
+   */
   proxySession(stream: ProxySessionStream): void {
-    stream.fail('unavailable', 'session relay between nodes is not supported by this node yet');
+    const { sessionId, remoteAddr, userAgent, country } = stream.info;
+    if (sessionId === '' || this.#deps.sessions.byPublicId(sessionId) === undefined) {
+      stream.fail('not_found', 'no such session');
+      return;
+    }
+    this.#deps.log.info({ sessionId, remoteAddr }, 'client relayed from another node');
+    const socket = new RelaySocket(stream);
+    this.#deps.hub.accept(socket as unknown as WebSocket, { ip: remoteAddr, userAgent, country: country === '' ? undefined : country }, { welcome: false });
   }
 
   /** The room on each distinct backend of `backendUrls` (`''` = compat); undefined if a backend or room is unknown (upstream). */

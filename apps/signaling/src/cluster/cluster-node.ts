@@ -1,7 +1,8 @@
-import { ClusterPeers, ClusterServer, EtcdClient, createGrpcMetrics, createServerId, type ClusterHandlers, type GrpcMetrics } from '@talk-signaling/cluster';
+import { ClusterPeers, ClusterServer, EtcdClient, GRPC_TIMEOUTS, createGrpcMetrics, createServerId, type ClusterHandlers, type ClusterPeer, type GrpcMetrics, type ProxySessionClient } from '@talk-signaling/cluster';
 import type { Logger } from '@talk-signaling/runtime';
 import type { Registry } from 'prom-client';
 import type { ServerConfig } from '../config';
+import type { ConnectionInfo } from '../connection/client-connection';
 import type { ClusterLookups } from './cluster-lookups';
 
 export interface ClusterNodeOptions {
@@ -80,6 +81,20 @@ export class ClusterNode implements ClusterLookups {
     const peers = this.#peers;
     if (peers === undefined) return undefined;
     return peers.firstResult((peer, opts) => peer.lookupSessionId(roomSessionId, 'room_session_reconnected', opts), { timeoutMs: LOOKUP_TIMEOUT_MS });
+  }
+
+  async openRemoteSession(resumeId: string, info: ConnectionInfo): Promise<ProxySessionClient | undefined> {
+    const peers = this.#peers;
+    if (peers === undefined) return undefined;
+    const found = await peers.firstResult<{ peer: ClusterPeer; sessionId: string }>(
+      async (peer, opts) => {
+        const sessionId = await peer.lookupResumeId(resumeId, opts);
+        return sessionId === undefined ? undefined : { peer, sessionId };
+      },
+      { timeoutMs: GRPC_TIMEOUTS.lookupResumeId },
+    );
+    if (found === undefined || found.peer.closed) return undefined;
+    return found.peer.proxySession({ sessionId: found.sessionId, remoteAddr: info.ip, country: info.country ?? '', userAgent: info.userAgent });
   }
 
   /** SIGHUP: gRPC targets and client credentials (upstream). */

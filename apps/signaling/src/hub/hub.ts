@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { ProxySessionClient } from '@talk-signaling/cluster';
 import type { ClusterLookups } from '../cluster/cluster-lookups';
 import type { WebSocket } from 'ws';
 import {
@@ -98,6 +99,8 @@ interface Peer {
   helloTimer: NodeJS.Timeout | undefined;
   /** A hello is being authenticated; further hellos are ignored meanwhile. */
   helloPending: boolean;
+  /** Set when the session lives on another node: frames go through this relay (`ProxySession`). */
+  relay?: ProxySessionClient;
 }
 
 /**
@@ -144,8 +147,11 @@ export class Hub {
     return this.#peers.size;
   }
 
-  /** Takes over an upgraded WebSocket: welcome, hello timer, first ping. */
-  accept(ws: WebSocket, info: ConnectionInfo): void {
+  /**
+   * Takes over an upgraded WebSocket: welcome, hello timer, first ping. A client relayed from
+   * another node (`welcome: false`) already got its welcome there.
+   */
+  accept(ws: WebSocket, info: ConnectionInfo, opts: { welcome?: boolean } = {}): void {
     const handler: ConnectionHandler = {
       onText: (conn, text) => this.#onText(conn, text),
       onBinary: (conn) => conn.sendText(errorFrame(undefined, signalingError('invalid_format').toPayload())),
@@ -163,7 +169,7 @@ export class Hub {
     });
     const peer: Peer = { conn, session: undefined, helloTimer: undefined, helloPending: false };
     this.#peers.set(conn, peer);
-    conn.sendText(this.#welcomeFrame());
+    if (opts.welcome !== false) conn.sendText(this.#welcomeFrame());
     this.#armHelloTimer(peer);
     conn.startHeartbeat();
   }
@@ -236,6 +242,11 @@ export class Hub {
   #onText(conn: ClientConnection, text: string): void {
     const peer = this.#peers.get(conn);
     if (!peer) return;
+    if (peer.relay) {
+      // The session lives on another node: the frame goes there unparsed.
+      peer.relay.send(text);
+      return;
+    }
     let id: string | undefined;
     try {
       const parsed = parseClientMessage(text);
@@ -300,7 +311,7 @@ export class Hub {
     peer.helloTimer = undefined;
     try {
       const hello = message.hello;
-      if (hello.resumeid !== undefined) await this.#resume(peer, message.id, hello.version, hello.resumeid);
+      if (hello.resumeid !== undefined) await this.#resume(peer, message, hello.version, hello.resumeid);
       else await this.#newSession(peer, message);
     } catch (err) {
       const error = err instanceof SignalingError ? err : new SignalingError('internal_error', (err as Error).message);
@@ -359,12 +370,14 @@ export class Hub {
     for (const l of this.#listeners) l.sessionCreated?.(session);
   }
 
-  async #resume(peer: Peer, id: string | undefined, version: '1.0' | '2.0', resumeId: string): Promise<void> {
+  async #resume(peer: Peer, message: HelloClientMessage, version: '1.0' | '2.0', resumeId: string): Promise<void> {
+    const id = message.id;
     const ip = peer.conn.info.ip;
     const throttle = this.#deps.throttler.check(ip, 'HelloResume');
     if (throttle.blocked) throw signalingError('too_many_requests');
     const session = this.#deps.sessions.byPrivateId(resumeId);
     if (!session || session.closed) {
+      if (await this.#resumeRemote(peer, message, resumeId)) return;
       this.#deps.metrics.sessionsResumeFailedTotal.inc();
       // An id we issued that has since expired is an honest late reconnect, not guessing.
       if (this.#deps.codec.decode('private-session', resumeId) === undefined) await throttle.failed();
@@ -385,6 +398,46 @@ export class Hub {
     for (const l of this.#listeners) l.sessionResumed?.(session, pending);
   }
 
+  /**
+   * Resume of a session that lives on another node (upstream `RemoteSession`): a valid id none
+   * of ours is looked up on the peers; when one has it, this socket is relayed there for good
+   * and the hello is sent on. A relay that fails before answering counts as `no_such_session`.
+   */
+  async #resumeRemote(peer: Peer, message: HelloClientMessage, resumeId: string): Promise<boolean> {
+    const cluster = this.#deps.cluster;
+    if (!cluster?.hasPeers || this.#deps.codec.decode('private-session', resumeId) === undefined) return false;
+    const relay = await cluster.openRemoteSession(resumeId, peer.conn.info);
+    if (relay === undefined) return false;
+    const conn = peer.conn;
+    if (conn.closed || !this.#peers.has(conn)) {
+      relay.close();
+      return true;
+    }
+    clearTimeout(peer.helloTimer);
+    peer.helloTimer = undefined;
+    peer.relay = relay;
+    let answered = false;
+    relay.on('message', (frame) => {
+      answered = true;
+      conn.sendText(frame);
+    });
+    relay.on('close', (err) => {
+      if (err) conn.log.info({ err: err.message }, 'relay to the session on another node ended');
+      if (answered) {
+        conn.close();
+        return;
+      }
+      // Nothing came back: the resume failed; the client may send another hello.
+      peer.relay = undefined;
+      this.#deps.metrics.sessionsResumeFailedTotal.inc();
+      conn.sendText(errorFrame(message.id, signalingError('no_such_session').toPayload()));
+      this.#armHelloTimer(peer);
+    });
+    relay.send(JSON.stringify(message));
+    conn.log.info({ target: relay.target }, 'session lives on another node, relaying');
+    return true;
+  }
+
   /** Ties socket and session together; returns what the session queued while detached. */
   #bind(peer: Peer, session: ClientSession): Frame[] {
     clearTimeout(peer.helloTimer);
@@ -403,6 +456,7 @@ export class Hub {
     if (!peer) return;
     this.#peers.delete(conn);
     clearTimeout(peer.helloTimer);
+    peer.relay?.close();
     const session = peer.session;
     if (session && !session.closed) {
       session.detach(conn, this.#deps.timeouts.resumeWindowMs, (overflow) => {
