@@ -7,8 +7,10 @@ const CLOSED = 3;
 /**
  * The few `ws` WebSocket members `ClientConnection` uses, over the server side of a
  * `ProxySession` relay: a client connected to another node whose session lives here is handed
- * to the hub like any socket. Pings are answered at once (the gRPC stream has its own liveness);
- * there is no raw TCP socket (`_socket` is absent), so every frame goes through {@link send}.
+ * to the hub like any socket. Pings are answered at once with an empty payload (the gRPC stream
+ * has its own liveness); there is no raw TCP socket (`_socket` is absent), so every frame goes
+ * through {@link send}. Keep in step with what `ClientConnection` reads from `ws`
+ * (`apps/signaling/test/cluster-grpc.int.spec.ts` runs a relayed client through it).
  */
 export class RelaySocket extends EventEmitter {
   readonly extensions = '';
@@ -34,8 +36,9 @@ export class RelaySocket extends EventEmitter {
   }
 
   ping(): void {
+    // An empty payload: no round-trip time is recorded for a relayed client.
     queueMicrotask(() => {
-      if (this.#open) this.emit('pong');
+      if (this.#open) this.emit('pong', Buffer.alloc(0));
     });
   }
 
