@@ -394,6 +394,7 @@ export class SignalingServer {
         version: SERVER_VERSION,
         features: () => this.features.welcome,
         nats: () => this.bus.info(),
+        sfu: () => this.sfu?.serverInfo?.(),
         dialout: () =>
           [...this.sessions.all()]
             .filter((s) => s.clientType === 'internal' && s.features.has(ClientFeature.StartDialout))

@@ -78,6 +78,11 @@ describe('MCU proxy (Go proxy 0.4.1 → Janus)', () => {
       details: [{ url: proxy.url, connected: true, publishers: 0, clients: 0, load: expect.any(Number), uptime: expect.any(String) }],
     });
     expect(await metrics(setup)).toMatch(/signaling_mcu_backend_connections\{country=""\} 1/);
+    const info = (await (await fetch(`${setup.baseUrl}api/v1/serverinfo`)).json()) as { sfu: unknown };
+    expect(info.sfu).toEqual({
+      mode: 'proxy',
+      proxies: [{ url: proxy.url, connected: true, temporary: false, shutdown: false, uptime: expect.any(String), version: expect.any(String), load: expect.any(Number) }],
+    });
   });
 
   it('publishes through the proxy: the offer gets Janus’s answer, the room exists on Janus', async () => {

@@ -8,6 +8,8 @@ export interface ServerInfoSource {
   features(): readonly string[];
   /** The message bus (upstream's `BackendServerInfoNats`: urls, connected, serverurl, serverid, version, clustername). */
   nats?(): { urls: string[]; connected: boolean; serverurl?: string; serverid?: string; version?: string; clustername?: string } | undefined;
+  /** The SFU (`mode` and its Janus or proxies), when there is one. */
+  sfu?(): Record<string, unknown> | undefined;
   /** Dialout-capable internal clients. */
   dialout?(): { sessionid: string; connected: boolean; address?: string; useragent?: string; features?: string[] }[];
 }
@@ -22,6 +24,8 @@ export function addServerInfoRoute(
     const info: Record<string, unknown> = { version: opts.source.version, features: opts.source.features() };
     const dialout = opts.source.dialout?.() ?? [];
     if (dialout.length > 0) info['dialout'] = dialout;
+    const sfu = opts.source.sfu?.();
+    if (sfu) info['sfu'] = sfu;
     const nats = opts.source.nats?.();
     if (nats) info['nats'] = nats;
     const body = JSON.stringify(info, null, 2);

@@ -122,6 +122,8 @@ export interface Sfu extends EventEmitter<SfuEvents> {
   newSubscriber(request: SfuSubscriberRequest): Promise<SfuSubscriber>;
   /** The `mcu` object of `/api/v1/stats`. */
   stats(): Record<string, unknown>;
+  /** The `sfu` object of `/api/v1/serverinfo` (upstream `BackendServerInfoSfu`), when implemented. */
+  serverInfo?(): Record<string, unknown>;
 }
 
 /** An SFU operation on something that is not (or no longer) there. */

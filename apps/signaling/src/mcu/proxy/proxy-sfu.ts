@@ -328,6 +328,28 @@ export class ProxySfu extends EventEmitter<SfuEvents> implements Sfu {
     return { publishers: this.#publishers.size, clients, details };
   }
 
+  /** `/api/v1/serverinfo`: every proxy connection (upstream `BackendServerInfoSfuProxy`), by URL and address. */
+  serverInfo(): Record<string, unknown> {
+    const proxies = [...this.#connections.values()]
+      .sort((a, b) => a.url.localeCompare(b.url) || (a.ip ?? '').localeCompare(b.ip ?? ''))
+      .map((c) => {
+        const proxy: Record<string, unknown> = { url: c.url };
+        if (c.ip) proxy['ip'] = c.ip;
+        proxy['connected'] = c.connected;
+        proxy['temporary'] = c.temporary;
+        if (!c.connected) return proxy;
+        proxy['shutdown'] = c.shutdownScheduled;
+        if (c.connectedSince) proxy['uptime'] = c.connectedSince.toISOString();
+        if (c.version) proxy['version'] = c.version;
+        if (c.features.length > 0) proxy['features'] = c.features;
+        if (c.country) proxy['country'] = c.country;
+        proxy['load'] = c.load;
+        if (c.bandwidth) proxy['bandwidth'] = { ...c.bandwidth };
+        return proxy;
+      });
+    return { mode: 'proxy', ...(proxies.length > 0 ? { proxies } : {}) };
+  }
+
   /** Connected proxies that take new publishers and subscribers. */
   #usable(): ProxyConnection[] {
     return [...this.#connections.values()].filter((c) => c.connected && !c.shutdownScheduled && !c.temporary && !c.retiring);
