@@ -157,6 +157,48 @@ describe('two nodes over NATS', () => {
     });
   });
 
+  it('shares the room\'s transient data between nodes: sets, removes, expiry and session data', async () => {
+    cluster.nextcloud.setRoom('tr', {});
+    const ann = await user(one, 'ann3');
+    const ben = await user(two, 'ben3');
+    await joined(ann, 'tr', 'nc-ann3');
+    await joined(ben, 'tr', 'nc-ben3');
+    await ann.client.waitForMessage((m) => m.type === 'event' && m.event.join?.some((e: { sessionid: string }) => e.sessionid === ben.sessionid));
+    await ben.client.waitForMessage((m) => m.type === 'event' && m.event.join?.some((e: { sessionid: string }) => e.sessionid === ann.sessionid));
+
+    // What each member sees is what members of one server see (transient.int.spec.ts).
+    ann.client.send({ type: 'transient', transient: { type: 'set', key: 'foo', value: { bar: 1 } } });
+    const first = { type: 'transient', transient: { type: 'set', key: 'foo', value: { bar: 1 } } };
+    expect(await ann.client.next()).toEqual(first);
+    expect(await ben.client.next()).toEqual(first);
+    ben.client.send({ type: 'transient', transient: { type: 'set', key: 'foo', value: 'two' } });
+    const second = { type: 'transient', transient: { type: 'set', key: 'foo', value: 'two', oldvalue: { bar: 1 } } };
+    expect(await ann.client.next()).toEqual(second);
+    expect(await ben.client.next()).toEqual(second);
+    ben.client.send({ type: 'transient', transient: { type: 'remove', key: 'foo' } });
+    const removed = { type: 'transient', transient: { type: 'remove', key: 'foo', oldvalue: 'two' } };
+    expect(await ann.client.next()).toEqual(removed);
+    expect(await ben.client.next()).toEqual(removed);
+
+    // A TTL runs out on both nodes.
+    ann.client.send({ type: 'transient', transient: { type: 'set', key: 'short', value: 1, ttl: 300_000_000 } });
+    for (const u of [ann, ben]) expect((await u.client.next()).transient).toEqual({ type: 'set', key: 'short', value: 1 });
+    for (const u of [ann, ben]) expect((await u.client.next('transient', 5_000)).transient).toEqual({ type: 'remove', key: 'short', oldvalue: 1 });
+    expect(one.server.rooms.get('nc1', 'tr')!.transient.size).toBe(0);
+    expect(two.server.rooms.get('nc1', 'tr')!.transient.size).toBe(0);
+
+    // A session's own data leaves with it on every node.
+    ben.client.send({ type: 'transient', transient: { type: 'set', key: `sd:${ben.sessionid}`, value: { name: 'Ben' } } });
+    expect((await ann.client.next()).transient).toEqual({ type: 'set', key: `sd:${ben.sessionid}`, value: { name: 'Ben' } });
+    expect(one.server.rooms.get('nc1', 'tr')!.transient.get(`sd:${ben.sessionid}`)).toEqual({ name: 'Ben' });
+    await ben.client.joinRoom('');
+    expect(await ann.client.waitForMessage((m) => m.type === 'transient')).toEqual({
+      type: 'transient',
+      transient: { type: 'remove', key: `sd:${ben.sessionid}`, oldvalue: { name: 'Ben' } },
+    });
+    expect(one.server.rooms.get('nc1', 'tr')!.transient.size).toBe(0);
+  });
+
   it('applies a backend API room message posted to one node to the members on both', async () => {
     cluster.nextcloud.setRoom('chat', {});
     const dan = await user(one, 'dan');

@@ -89,10 +89,14 @@ export class Router {
     });
   }
 
-  /** A room hosted on this node: `handler` hears of sessions joining it on any node (this one included). */
-  subscribeRoomJoins(roomId: string, backendId: string, handler: (event: AsyncRoomEvent['asyncroom']) => void): BusSubscription {
+  /**
+   * A room hosted on this node: `handler` hears what the room's nodes tell each other on its
+   * backend subject — sessions joining on any node and transient data changes (this node's own
+   * included; the object it published comes back as is).
+   */
+  subscribeRoomNodes(roomId: string, backendId: string, handler: (message: AsyncRoomEvent | AsyncRoomRequest) => void): BusSubscription {
     return this.#bus.subscribe(backendRoomSubject(roomId, backendId), (m) => {
-      if (isSessionJoined(m)) handler(m.asyncroom);
+      if (isSessionJoined(m) || isRoomRequest(m)) handler(m);
     });
   }
 

@@ -1,11 +1,11 @@
 import type { BusSubscription } from '@talk-signaling/nats-bus';
 import type { Logger } from '@talk-signaling/runtime';
-import { asyncMessage, type AsyncServerMessage, type ServerMessageObject } from '../delivery/async-message';
+import { asyncMessage, type AsyncRoomEvent, type AsyncRoomRequest, type AsyncServerMessage, type RoomRequest, type ServerMessageObject } from '../delivery/async-message';
 import type { Router } from '../delivery/router';
 import { InCallFlag } from '@talk-signaling/protocol';
 import type { ClientSession, ClientType, SessionRoom } from '../session/client-session';
 import type { RoomMetrics } from './room-metrics';
-import { TransientData, transientChangeMessage, transientInitialMessage } from './transient-data';
+import { TransientData, transientChangeMessage, transientInitialMessage, ttlFromNanoseconds, type TransientSetResult } from './transient-data';
 
 const IN_CALL_FLAG = InCallFlag.InCall;
 const CLIENT_TYPES: readonly ClientType[] = ['client', 'internal', 'virtual', 'federation'];
@@ -51,7 +51,9 @@ export class Room implements SessionRoom {
   readonly #opts: RoomOptions;
   readonly #members = new Map<string, ClientSession>();
   readonly #subscription: BusSubscription;
-  readonly #joinSubscription: BusSubscription;
+  readonly #nodesSubscription: BusSubscription;
+  /** Transient requests this node published: they come back from the bus as the same objects. */
+  readonly #ownRequests = new WeakSet<object>();
   /** Joiners this node announced to the room's other nodes whose announcement has not come back yet. */
   readonly #announced = new Set<string>();
   /** Joined since the last flush; not yet announced. */
@@ -81,7 +83,7 @@ export class Room implements SessionRoom {
     this.log = opts.log;
     this.#opts = opts;
     this.#subscription = opts.router.subscribeRoom(opts.id, opts.backendId, (m) => this.#fanOut(m));
-    this.#joinSubscription = opts.router.subscribeRoomJoins(opts.id, opts.backendId, (e) => this.#sessionJoined(e.sessionid));
+    this.#nodesSubscription = opts.router.subscribeRoomNodes(opts.id, opts.backendId, (m) => this.#fromNodes(m));
   }
 
   get size(): number {
@@ -114,8 +116,8 @@ export class Room implements SessionRoom {
     if (this.#members.get(session.publicId) !== session) return;
     this.#members.delete(session.publicId);
     if (session.room === this) session.room = undefined;
-    // A session's own transient data leaves with it (feature `transient-sessiondata`).
-    this.transient.remove(`sd:${session.publicId}`);
+    // A session's own transient data leaves with it (feature `transient-sessiondata`), on every node.
+    this.removeTransient(`sd:${session.publicId}`);
     this.#opts.metrics.roomSessions.dec(this.#labels(session));
     this.#leaveCall(session);
     const pending = this.#pendingJoins.indexOf(session);
@@ -186,6 +188,23 @@ export class Room implements SessionRoom {
     if (!this.#closed) this.#flush();
   }
 
+  /**
+   * A client's change of the room's transient data: applied here at once (so a value that does
+   * not fit is refused to the sender), then on the room's other nodes (upstream: a `transient`
+   * backend room request on the room's backend subject). `ttlNs`: the client's TTL in ns.
+   */
+  setTransient(key: string, value: unknown, ttlNs?: number): TransientSetResult {
+    const result = this.transient.trySet(key, value, ttlFromNanoseconds(ttlNs));
+    if (result !== 'full') this.#toNodes({ type: 'transient', transient: { action: 'set', key, value, ...(ttlNs ? { ttl: ttlNs } : {}) } });
+    return result;
+  }
+
+  /** Removes a key of the transient data here and on the room's other nodes. */
+  removeTransient(key: string): void {
+    this.transient.remove(key);
+    this.#toNodes({ type: 'transient', transient: { action: 'delete', key } });
+  }
+
   /** Publishes a server message to every member of the room on every node. */
   publish(message: ServerMessageObject): void {
     this.#opts.router.toRoom(this.id, this.backendId, message);
@@ -205,7 +224,7 @@ export class Room implements SessionRoom {
     this.#closed = true;
     clearTimeout(this.#flushTimer);
     this.#subscription.unsubscribe();
-    this.#joinSubscription.unsubscribe();
+    this.#nodesSubscription.unsubscribe();
     this.transient.clear();
   }
 
@@ -276,6 +295,29 @@ export class Room implements SessionRoom {
     if (this.#members.size === 0) return;
     const update = this.participantsUpdate();
     if (((update['event'] as { update: { users: unknown[] } }).update.users.length ?? 0) > 0) this.publish(update);
+  }
+
+  #toNodes(request: RoomRequest): void {
+    this.#ownRequests.add(request);
+    this.#opts.router.toBackendRoom(this.id, this.backendId, request);
+  }
+
+  /** What the room's nodes tell each other: joins, and transient data changes made elsewhere. */
+  #fromNodes(message: AsyncRoomEvent | AsyncRoomRequest): void {
+    if (message.type === 'asyncroom') {
+      this.#sessionJoined(message.asyncroom.sessionid);
+      return;
+    }
+    const request = message.room;
+    if (request.type !== 'transient' || this.#ownRequests.has(request) || this.#closed) return;
+    // From another node (or a Go one): checked field by field.
+    const change = request['transient'] as { action?: unknown; key?: unknown; value?: unknown; ttl?: unknown } | undefined;
+    if (typeof change !== 'object' || change === null || typeof change.key !== 'string' || change.key === '') return;
+    const ttl = typeof change.ttl === 'number' && Number.isFinite(change.ttl) && change.ttl > 0 ? change.ttl : undefined;
+    if (change.action === 'delete') this.transient.remove(change.key);
+    else if (change.action === 'set' && this.transient.trySet(change.key, change.value, ttlFromNanoseconds(ttl)) === 'full') {
+      this.log.warn({ key: change.key }, 'transient data from another node does not fit this room');
+    }
   }
 
   /**

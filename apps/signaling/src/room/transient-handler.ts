@@ -1,6 +1,5 @@
 import { NOT_ALLOWED_MESSAGES, Permission, SignalingError, signalingError, type TransientClientMessage } from '@talk-signaling/protocol';
 import type { Room } from './room';
-import { ttlFromNanoseconds } from './transient-data';
 import type { ClientSession } from '../session/client-session';
 import type { Hub } from '../hub/hub';
 import type { Router } from '../delivery/router';
@@ -43,10 +42,10 @@ export class TransientHandler {
       return;
     }
     if (type === 'remove') {
-      room.transient.remove(key!);
+      room.removeTransient(key!);
       return;
     }
-    if (room.transient.trySet(key!, value, ttlFromNanoseconds(ttl)) === 'full') {
+    if (room.setTransient(key!, value, ttl) === 'full') {
       this.#reply(session, message, new SignalingError('not_allowed', TRANSIENT_DATA_FULL));
     }
   }
