@@ -4,7 +4,6 @@ import { parseJsonLimited, signalingError } from '@talk-signaling/protocol';
 import type { Logger } from '@talk-signaling/runtime';
 import type { Backend } from './backend';
 import type { Capabilities } from './capabilities';
-import type { HelloV2Verifier } from '../hub/hello-authenticator';
 
 /**
  * Only public-key algorithms (upstream `processHelloV2`); HMAC and `none` would let anyone
@@ -52,6 +51,11 @@ type KeyFailure = 'no_key' | 'bad_key' | 'wrong_key_type' | 'bad_signature';
  * clients out for the rest of the hour. The once-per-minute invalidation limit bounds what
  * forged tokens can cost Nextcloud.
  */
+/** Verifies hello 2.0 tokens (the hub's authenticator uses it once hello v2 is available). */
+export interface HelloV2Verifier {
+  verify(authUrl: string, backend: Backend, token: string): Promise<{ userId: string; user: unknown }>;
+}
+
 export class HelloV2TokenVerifier implements HelloV2Verifier {
   readonly #capabilities: Pick<Capabilities, 'helloV2TokenKey'>;
   readonly #log: Logger;

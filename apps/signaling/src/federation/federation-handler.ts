@@ -4,6 +4,7 @@ import type { Logger } from '@talk-signaling/runtime';
 import type { Router } from '../delivery/router';
 import { errorFrame } from '../delivery/server-frames';
 import type { CloseReason, Hub, SessionListener } from '../hub/hub';
+import type { RoomFederationHook } from '../room/room-handler';
 import type { PingRoom, PingSession } from '../room/room-ping';
 import type { ClientSession } from '../session/client-session';
 import { createFederationMetrics, type FederationBudget, type FederationMetrics } from './federation-budget';
@@ -31,16 +32,6 @@ export interface FederationHandlerDeps {
   budget?: Readonly<FederationBudget>;
   /** Where the dropped/cut-off counters go. */
   registry?: Registry;
-}
-
-/** What the room handler asks of federation (its `federation` dependency). */
-export interface RoomFederationHook {
-  /** Takes over federated joins and leaves of federated sessions; true when handled. */
-  room(session: ClientSession, message: RoomClientMessage): boolean;
-  /** The session is joining a local room: its federated room (if any) ends. */
-  leave(session: ClientSession): void;
-  /** Whether the session is (getting) in a federated room. */
-  isFederated(session: ClientSession): boolean;
 }
 
 /**

@@ -1,6 +1,6 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- free-form JSON messages */
 import type { ClientMessage } from '@talk-signaling/protocol';
-import { federatedActor } from './federated-actor';
+import { federatedActor } from '../session/federated-actor';
 import { cloudUrl, translateIncoming, translateOutgoing, type FederationIds } from './translate';
 
 const ids: FederationIds = {

@@ -5,6 +5,7 @@ import type { Backend } from '../backend/backend';
 import { askNextcloud } from '../backend/ask-nextcloud';
 import type { BackendClient } from '../backend/backend-client';
 import type { BackendRegistry } from '../backend/backend-registry';
+import type { HelloV2Verifier } from '../backend/hello-v2-verifier';
 import type { Throttler } from '../throttle/throttler';
 import type { ClientType } from '../session/client-session';
 
@@ -15,11 +16,6 @@ export interface AuthResult {
   clientType: ClientType;
   userId: string;
   user: unknown;
-}
-
-/** Verifies hello 2.0 tokens; provided once hello v2 is available. */
-export interface HelloV2Verifier {
-  verify(authUrl: string, backend: Backend, token: string): Promise<{ userId: string; user: unknown }>;
 }
 
 export interface HelloAuthenticatorDeps {

@@ -1,9 +1,8 @@
 import { SignalingError, signalingError, type RoomClientMessage } from '@talk-signaling/protocol';
 import { askNextcloud } from '../backend/ask-nextcloud';
-import { federatedActor } from '../federation/federated-actor';
+import { federatedActor } from '../session/federated-actor';
 import type { ClusterLookups } from '../cluster/cluster-lookups';
 import type { BackendClient } from '../backend/backend-client';
-import type { RoomFederationHook } from '../federation/federation-handler';
 import type { Room } from './room';
 import type { RoomMembership } from './room-membership';
 import type { RoomRegistry } from './room-registry';
@@ -24,6 +23,16 @@ export const MAX_QUEUED_ROOM_REQUESTS = 16;
 
 /** How a participants update starts inside its frame (frames are ours, so the layout is fixed). */
 const PARTICIPANTS_UPDATE = '"target":"participants","type":"update"';
+
+/** What the room handler asks of federation (its `federation` dependency). */
+export interface RoomFederationHook {
+  /** Takes over federated joins and leaves of federated sessions; true when handled. */
+  room(session: ClientSession, message: RoomClientMessage): boolean;
+  /** The session is joining a local room: its federated room (if any) ends. */
+  leave(session: ClientSession): void;
+  /** Whether the session is (getting) in a federated room. */
+  isFederated(session: ClientSession): boolean;
+}
 
 export interface RoomHandlerDeps {
   hub: Hub;

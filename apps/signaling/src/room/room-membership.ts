@@ -1,5 +1,5 @@
 import type { BackendClient } from '../backend/backend-client';
-import { federatedActor } from '../federation/federated-actor';
+import { federatedActor } from '../session/federated-actor';
 import type { ClientSession } from '../session/client-session';
 import type { SessionEvents } from '../session/session-events';
 import type { Room } from './room';
