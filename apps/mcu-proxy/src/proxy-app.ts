@@ -21,6 +21,9 @@ export interface ProxyAppOptions {
   pingIntervalMs?: number;
   reconcileIntervalMs?: number;
   janusReconnect?: { initialMs: number; maxMs: number };
+  /** Connections to other proxies (remote streams): reconnect back-off and grace. */
+  remoteReconnect?: { initialMs: number; maxMs: number };
+  remoteResumeGraceMs?: number;
   /** Go runtime-like process metrics on `/metrics` (off in tests: one registry per process). */
   processMetrics?: boolean;
 }
@@ -64,7 +67,13 @@ export class ProxyApp {
       ...(options.reconcileIntervalMs !== undefined ? { reconcileIntervalMs: options.reconcileIntervalMs } : {}),
       ...(options.janusReconnect ? { reconnect: options.janusReconnect, startRetry: options.janusReconnect } : {}),
     });
-    this.remote = RemoteSubscribers.create({ config, backend: this.backend, log: options.log });
+    this.remote = RemoteSubscribers.create({
+      config,
+      backend: this.backend,
+      log: options.log,
+      ...(options.remoteReconnect ? { reconnect: options.remoteReconnect } : {}),
+      ...(options.remoteResumeGraceMs !== undefined ? { resumeGraceMs: options.remoteResumeGraceMs } : {}),
+    });
     this.proxy = new ProxyServer({
       config,
       version: PROXY_VERSION,

@@ -1,4 +1,4 @@
-import { publisherOffer, recvonlyAnswer, startJanus, waitFor, type ManagedProcess } from '@talk-signaling/testing';
+import { FaultProxy, publisherOffer, recvonlyAnswer, startJanus, waitFor, type ManagedProcess } from '@talk-signaling/testing';
 import { JanusInspector } from './janus-inspector';
 import { startTestProxy, type TestProxy } from './proxy-harness';
 import { makeTokenIdentity, proxyToken, ProxyTestClient } from './proxy-test-client';
@@ -45,11 +45,13 @@ describe('mcu-proxy remote streams between two proxies', () => {
 
   beforeAll(async () => {
     [janusA, janusB] = await Promise.all([startJanus(), startJanus()]);
-    a = await startTestProxy({ janusUrl: janusA.url, signaling: [server1, proxyB] });
+    // A forgets a disconnected session after 1 s; B retries a lost link to A for 3 s.
+    a = await startTestProxy({ janusUrl: janusA.url, signaling: [server1, proxyB], options: { sessionExpiryMs: 1_000, expireIntervalMs: 100 } });
     b = await startTestProxy({
       janusUrl: janusB.url,
       signaling: [server1],
       extra: `[app]\ntoken_id = proxyb\ntoken_key = ${proxyB.privateKeyFile}\nhostname = 127.0.0.1`,
+      options: { remoteReconnect: { initialMs: 50, maxMs: 100 }, remoteResumeGraceMs: 3_000 },
     });
     await waitFor(() => a.app.backend.connected && b.app.backend.connected, { timeout: 10_000, name: 'proxies connected to janus' });
     [inspectA, inspectB] = await Promise.all([JanusInspector.connect(janusA.url), JanusInspector.connect(janusB.url)]);
@@ -167,6 +169,51 @@ describe('mcu-proxy remote streams between two proxies', () => {
       expect(b.app.remote!.feedCount).toBe(0);
     } finally {
       await c.stop();
+    }
+  });
+
+  it('a short break of the link between the proxies is resumed; a longer one re-requests the forwarding; the subscriber lives on', async () => {
+    const link = await FaultProxy.start({ port: Number(new URL(a.httpUrl).port) });
+    try {
+      const sA = await helloed(a);
+      const sB = await helloed(b);
+      const publisherId = await publishOnA(sA);
+      const sub = await sB.command({
+        type: 'create-subscriber',
+        publisherId,
+        streamType: 'video',
+        remoteUrl: `http://127.0.0.1:${link.port}/`,
+        remoteToken: await proxyToken(server1, { sub: publisherId }),
+      });
+      expect(sub.type).toBe('command');
+      const publishRemote = async () =>
+        (await a.app.proxy.metrics.commandMessagesTotal.get()).values.find((v) => v.labels['type'] === 'publish-remote')?.value ?? 0;
+      const resumed = async () => (await a.app.proxy.metrics.sessionsResumedTotal.get()).values[0]?.value ?? 0;
+      const before = { publishRemote: await publishRemote(), resumed: await resumed() };
+
+      // Short break (well under A's 1 s expiry): B resumes its session on A.
+      link.suspend();
+      await waitFor(() => [...a.app.proxy.sessions.values()].some((s) => !s.connected), { timeout: 5_000, name: 'B disconnected on A' });
+      link.unsuspend();
+      await waitFor(async () => (await resumed()) === before.resumed + 1, { timeout: 5_000, name: 'B resumed its session on A' });
+      expect(await publishRemote()).toBe(before.publishRemote);
+
+      // Longer break: A expires B's session (and stops the forwarding); B comes back with a new
+      // session and asks for the forwarding again.
+      link.suspend();
+      const sessionsOnA = a.app.proxy.sessions.size;
+      await waitFor(() => a.app.proxy.sessions.size === sessionsOnA - 1, { timeout: 5_000, name: 'B\'s session expired on A' });
+      link.unsuspend();
+      await waitFor(async () => (await publishRemote()) === before.publishRemote + 1, { timeout: 5_000, name: 'publish-remote again' });
+      // The subscriber on B was never closed and still negotiates.
+      expect(b.app.proxy.clients.get(sub.command.id)).toBeDefined();
+      const offer = await sB.payload({ type: 'requestoffer', clientId: sub.command.id, sid: sub.command.sid });
+      expect(offer.payload.payload.type).toBe('offer');
+      await sB.command({ type: 'delete-subscriber', clientId: sub.command.id });
+      await waitFor(() => b.app.remote!.feedCount === 0, { timeout: 5_000, name: 'feed closed' });
+      await sA.command({ type: 'delete-publisher', clientId: publisherId });
+    } finally {
+      await link.close();
     }
   });
 

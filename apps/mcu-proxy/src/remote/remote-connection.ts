@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import type { KeyObject } from 'node:crypto';
 import { SignJWT } from 'jose';
 import WebSocket from 'ws';
-import type { Logger } from '@talk-signaling/runtime';
+import { Backoff, type Logger } from '@talk-signaling/runtime';
 
 /** `https://host/` → `wss://host/proxy` (relative resolution as upstream: a base without `/` loses its last segment). */
 export function proxyWebSocketUrl(base: string): string {
@@ -37,54 +37,61 @@ export interface RemoteConnectionOptions {
   timeoutMs: number;
   skipVerify: boolean;
   log: Logger;
+  /** Reconnect back-off after a loss (default 1 s doubling to 16 s). */
+  reconnect?: { initialMs: number; maxMs: number };
+  /**
+   * How long a lost connection is retried before giving up for good ('close'). Default 50 s:
+   * within the other proxy's 60 s session expiry, so a resume can still keep the forwardings.
+   */
+  resumeGraceMs?: number;
 }
+
+/** Default of {@link RemoteConnectionOptions.resumeGraceMs}. */
+export const DEFAULT_RESUME_GRACE_MS = 50_000;
 
 type Pending = { resolve: (m: Record<string, unknown>) => void; reject: (e: Error) => void; timer: NodeJS.Timeout };
 
 export type RemoteConnectionEvents = {
   /** An `event` of the other proxy (e.g. `publisher-closed`). */
   event: [Record<string, unknown>];
-  /** The connection is gone; everything that depends on it must go too. */
+  /** Connected again and the session resumed: forwardings are intact. */
+  resumed: [];
+  /** Connected again but with a new session: forwardings of the old one are gone. */
+  reset: [];
+  /** Gone for good (closed, `bye`, or not back within the grace time); dependants must go. */
   close: [];
 };
 
 /**
- * One WebSocket to another proxy, after a successful hello. Requests get their reply by id
- * (bounded by the timeout); frames from the other proxy are parsed defensively and a bad one
- * is logged and dropped. No reconnect: on loss, the remote subscribers fed through it close and
- * their signaling servers subscribe again.
+ * One connection to another proxy, as its client: hello with our token, requests answered by id
+ * (bounded by the timeout), frames parsed defensively (a bad one is logged and dropped). A lost
+ * socket is re-opened with back-off and the session resumed (`resumed`), or a fresh hello made
+ * when the other side forgot it (`reset`); after the grace time it gives up (`close`). Media
+ * between the two Janus instances keeps flowing meanwhile; requests fail fast while away.
  */
 export class RemoteConnection extends EventEmitter<RemoteConnectionEvents> {
-  readonly #ws: WebSocket;
   readonly #options: RemoteConnectionOptions;
   readonly #pending = new Map<string, Pending>();
+  readonly #backoff: Backoff;
+  #ws: WebSocket | undefined;
+  #sessionId = '';
   #nextId = 1;
   #closed = false;
+  #lostAt = 0;
+  #retryTimer: NodeJS.Timeout | undefined;
 
-  private constructor(ws: WebSocket, options: RemoteConnectionOptions) {
+  private constructor(options: RemoteConnectionOptions) {
     super();
-    this.#ws = ws;
     this.#options = options;
-    ws.on('message', (data, isBinary) => {
-      if (!isBinary) this.#onMessage((data as Buffer).toString('utf8'));
-    });
-    ws.on('close', () => this.#onClose());
-    ws.on('error', (err) => options.log.debug({ err: err.message, url: options.url }, 'remote proxy connection error'));
+    const reconnect = options.reconnect ?? { initialMs: 1_000, maxMs: 16_000 };
+    this.#backoff = new Backoff({ initial: reconnect.initialMs, max: reconnect.maxMs });
   }
 
   /** Connects and says hello with our token; rejects on any failure. */
   static async connect(options: RemoteConnectionOptions): Promise<RemoteConnection> {
-    const url = proxyWebSocketUrl(options.url);
-    const ws = new WebSocket(url, { handshakeTimeout: options.timeoutMs, rejectUnauthorized: !options.skipVerify, maxPayload: 1024 * 1024 });
-    await new Promise<void>((resolve, reject) => {
-      ws.once('open', () => resolve());
-      ws.once('error', (err) => reject(new Error(`remote proxy ${url}: ${err.message}`)));
-    });
-    const conn = new RemoteConnection(ws, options);
+    const conn = new RemoteConnection(options);
     try {
-      const token = await signProxyToken(options.tokenId, options.tokenKey);
-      const reply = await conn.request({ type: 'hello', hello: { version: '1.0', token } });
-      if (reply['type'] !== 'hello') throw new Error(`unexpected hello reply ${JSON.stringify(reply)}`);
+      await conn.#open(false);
     } catch (err) {
       conn.close();
       throw err;
@@ -96,6 +103,16 @@ export class RemoteConnection extends EventEmitter<RemoteConnectionEvents> {
     return this.#closed;
   }
 
+  /** True while a socket with a completed hello is open. */
+  get connected(): boolean {
+    return !this.#closed && this.#ws !== undefined && this.#lostAt === 0;
+  }
+
+  /** Our session id on the other proxy. */
+  get sessionId(): string {
+    return this.#sessionId;
+  }
+
   /** Sends a `command` and returns the reply's `command` body (an `error` reply rejects). */
   async command(command: Record<string, unknown>): Promise<Record<string, unknown>> {
     const reply = await this.request({ type: 'command', command });
@@ -105,7 +122,20 @@ export class RemoteConnection extends EventEmitter<RemoteConnectionEvents> {
   }
 
   request(message: Record<string, unknown>): Promise<Record<string, unknown>> {
-    if (this.#closed) return Promise.reject(new Error('remote proxy connection closed'));
+    return this.#request(this.#ws, message);
+  }
+
+  /** Says `bye` (the other proxy ends our session and its forwardings at once), then closes. */
+  close(): void {
+    if (this.#closed) return;
+    const ws = this.#ws;
+    if (ws?.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: 'bye', bye: {} }));
+    ws?.close(1000);
+    this.#finish();
+  }
+
+  #request(ws: WebSocket | undefined, message: Record<string, unknown>): Promise<Record<string, unknown>> {
+    if (this.#closed || !ws || ws.readyState !== WebSocket.OPEN) return Promise.reject(new Error(`remote proxy ${this.#options.url}: not connected`));
     const id = String(this.#nextId++);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -113,16 +143,83 @@ export class RemoteConnection extends EventEmitter<RemoteConnectionEvents> {
         reject(new Error(`remote proxy ${this.#options.url}: no reply within ${this.#options.timeoutMs} ms`));
       }, this.#options.timeoutMs);
       this.#pending.set(id, { resolve, reject, timer });
-      this.#ws.send(JSON.stringify({ id, ...message }));
+      ws.send(JSON.stringify({ id, ...message }));
     });
   }
 
-  /** Says `bye` (the other proxy ends our session and its forwardings at once), then closes. */
-  close(): void {
+  /** Opens a socket and says hello (resuming when we had a session); true when resumed. */
+  async #open(resume: boolean): Promise<boolean> {
+    const url = proxyWebSocketUrl(this.#options.url);
+    const ws = new WebSocket(url, { handshakeTimeout: this.#options.timeoutMs, rejectUnauthorized: !this.#options.skipVerify, maxPayload: 1024 * 1024 });
+    ws.on('error', (err) => this.#options.log.debug({ err: err.message, url }, 'remote proxy connection error'));
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', (err) => reject(new Error(`remote proxy ${url}: ${err.message}`)));
+      ws.once('close', () => reject(new Error(`remote proxy ${url}: closed during the handshake`)));
+    });
+    ws.on('message', (data, isBinary) => {
+      if (!isBinary && this.#ws === ws) this.#onMessage((data as Buffer).toString('utf8'));
+    });
+    ws.on('close', () => this.#lost(ws));
+    // Replies are routed while the hello is in flight.
+    this.#ws = ws;
+    try {
+      if (resume && this.#sessionId !== '') {
+        try {
+          const reply = await this.#request(ws, { type: 'hello', hello: { version: '1.0', resumeid: this.#sessionId } });
+          if (reply['type'] === 'hello') return true;
+        } catch (err) {
+          if (!(err instanceof RemoteProxyError) || err.code !== 'no_such_session') throw err;
+        }
+      }
+      const token = await signProxyToken(this.#options.tokenId, this.#options.tokenKey);
+      const reply = await this.#request(ws, { type: 'hello', hello: { version: '1.0', token } });
+      const sessionId = (reply['hello'] as { sessionid?: unknown } | undefined)?.sessionid;
+      if (reply['type'] !== 'hello' || typeof sessionId !== 'string') throw new Error(`unexpected hello reply ${JSON.stringify(reply)}`);
+      this.#sessionId = sessionId;
+      return false;
+    } catch (err) {
+      if (this.#ws === ws) this.#ws = undefined;
+      ws.terminate();
+      throw err;
+    }
+  }
+
+  /** The socket went away: fail what waits, then retry until the grace time is over. */
+  #lost(ws: WebSocket): void {
+    if (this.#closed || this.#ws !== ws) return;
+    this.#ws = undefined;
+    this.#failPending(new Error(`remote proxy ${this.#options.url}: connection lost`));
+    if (this.#lostAt === 0) this.#lostAt = Date.now();
+    this.#options.log.info({ url: this.#options.url }, 'remote proxy connection lost; reconnecting');
+    this.#scheduleRetry();
+  }
+
+  #scheduleRetry(): void {
+    const grace = this.#options.resumeGraceMs ?? DEFAULT_RESUME_GRACE_MS;
+    const left = this.#lostAt + grace - Date.now();
+    if (left <= 0) {
+      this.#options.log.warn({ url: this.#options.url }, 'remote proxy not back in time; giving up');
+      this.#finish();
+      return;
+    }
+    this.#retryTimer = setTimeout(() => void this.#retry(), Math.min(this.#backoff.next(), left));
+    this.#retryTimer.unref();
+  }
+
+  async #retry(): Promise<void> {
     if (this.#closed) return;
-    if (this.#ws.readyState === WebSocket.OPEN) this.#ws.send(JSON.stringify({ type: 'bye', bye: {} }));
-    this.#ws.close(1000);
-    this.#onClose();
+    try {
+      const resumed = await this.#open(true);
+      if (this.#closed) return;
+      this.#lostAt = 0;
+      this.#backoff.reset();
+      this.#options.log.info({ url: this.#options.url, resumed }, 'remote proxy connection back');
+      this.emit(resumed ? 'resumed' : 'reset');
+    } catch (err) {
+      this.#options.log.debug({ err: (err as Error).message, url: this.#options.url }, 'remote proxy reconnect failed');
+      if (!this.#closed) this.#scheduleRetry();
+    }
   }
 
   #onMessage(text: string): void {
@@ -148,18 +245,25 @@ export class RemoteConnection extends EventEmitter<RemoteConnectionEvents> {
     if (message['type'] === 'event' && typeof message['event'] === 'object' && message['event'] !== null) {
       this.emit('event', message['event'] as Record<string, unknown>);
     } else if (message['type'] === 'bye') {
+      // The other proxy ended our session (resumed elsewhere, closed, expired): nothing to resume.
       this.close();
     }
   }
 
-  #onClose(): void {
-    if (this.#closed) return;
-    this.#closed = true;
+  #failPending(err: Error): void {
     for (const pending of this.#pending.values()) {
       clearTimeout(pending.timer);
-      pending.reject(new Error('remote proxy connection closed'));
+      pending.reject(err);
     }
     this.#pending.clear();
+  }
+
+  #finish(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#retryTimer);
+    this.#ws = undefined;
+    this.#failPending(new Error('remote proxy connection closed'));
     this.emit('close');
   }
 }

@@ -32,6 +32,9 @@ export interface RemoteSubscribersOptions {
   backend: JanusBackend;
   log: Logger;
   timeoutMs?: number;
+  /** Reconnect back-off and grace of the connections to other proxies (tests shorten them). */
+  reconnect?: { initialMs: number; maxMs: number };
+  resumeGraceMs?: number;
 }
 
 /** Upstream `IsPublicIP`: not loopback, link-local or RFC 1918. */
@@ -54,7 +57,9 @@ export function remoteHostname(config: ProxyConfig): string | undefined {
  * Per (proxy URL, publisher, stream type) one Janus remote publisher, shared by all local
  * subscribers and reference-counted: the first subscriber connects to the other proxy (hello
  * with our token), asks `get-publisher-streams`, creates the remote publisher and sends
- * `publish-remote` with our host and its ports; the last one leaving undoes all of it.
+ * `publish-remote` with our host and its ports; the last one leaving undoes all of it. A lost
+ * connection is resumed (forwardings intact) or, when the other side forgot us, the forwardings
+ * are requested again; a connection gone for good closes its feeds and their subscribers.
  */
 export class RemoteSubscribers {
   readonly #o: RemoteSubscribersOptions;
@@ -188,6 +193,8 @@ export class RemoteSubscribers {
         timeoutMs: this.#timeoutMs,
         skipVerify: this.#o.config.app.skipverify,
         log: this.#o.log,
+        ...(this.#o.reconnect ? { reconnect: this.#o.reconnect } : {}),
+        ...(this.#o.resumeGraceMs !== undefined ? { resumeGraceMs: this.#o.resumeGraceMs } : {}),
       });
       const created: Link = { conn, feeds: new Set() };
       link = created;
@@ -197,6 +204,10 @@ export class RemoteSubscribers {
           c.on('event', (event) => {
             if (event['type'] !== 'publisher-closed') return;
             for (const f of created.feeds) if (f.publisherId === event['clientId']) void this.#teardown(f);
+          });
+          // A new session on the other side lost our forwardings: ask for them again.
+          c.on('reset', () => {
+            for (const f of created.feeds) void this.#republish(c, f);
           });
           c.on('close', () => {
             if (this.#links.get(feed.url) === created) this.#links.delete(feed.url);
@@ -210,6 +221,17 @@ export class RemoteSubscribers {
     }
     link.feeds.add(feed);
     return link;
+  }
+
+  async #republish(conn: RemoteConnection, feed: RemoteFeed): Promise<void> {
+    const remote = await feed.ready.catch(() => undefined);
+    if (!remote || this.#feeds.get(feed.key) !== feed) return;
+    try {
+      await conn.command({ type: 'publish-remote', clientId: feed.publisherId, hostname: this.#hostname, port: remote.port, rtcpPort: remote.rtcpPort });
+    } catch (err) {
+      this.#o.log.info({ err: (err as Error).message, publisherId: feed.publisherId }, 'could not publish-remote again; closing the feed');
+      await this.#teardown(feed);
+    }
   }
 
   #release(feed: RemoteFeed, subscriber: VideoRoomSubscriber): void {
@@ -233,7 +255,7 @@ export class RemoteSubscribers {
     const remote = await feed.ready.catch(() => undefined);
     if (remote) {
       const conn = await link?.conn.catch(() => undefined);
-      if (conn && !conn.closed) {
+      if (conn?.connected) {
         await conn
           .command({ type: 'unpublish-remote', clientId: feed.publisherId, hostname: this.#hostname, port: remote.port, rtcpPort: remote.rtcpPort })
           .catch((err: unknown) => this.#o.log.info({ err: (err as Error).message }, 'could not unpublish-remote'));
