@@ -248,4 +248,32 @@ describe('MCU proxy (our mcu-proxy ×2 → Janus ×2)', () => {
     expect((await roomCounts())[0]).toBe(3);
     expect(proxySfu().connections.find((c) => c.url === p1.url)?.connected).toBe(true);
   });
+
+  it('a proxy’s Janus killed mid-call: the proxy reports it, its publishers are dropped, clients publish again elsewhere', async () => {
+    const [p1, p2] = proxies as [SignalingProxy, SignalingProxy];
+    const [j1] = janus as [ManagedProcess, ManagedProcess];
+    await p2.restart();
+    await waitFor(() => proxySfu().connections.every((c) => c.connected), { timeout: 10_000, name: 'second proxy back' });
+    const e = await member('janus-e', 'load');
+    offer(e);
+    await nextMcu(e, 'answer');
+    const publishers = async () => Number(/signaling_mcu_publishers\{type="video"\} (\d+)/.exec(await metrics(setup!))?.[1]);
+    // a, c and d on the first proxy; e on the (less loaded) second.
+    expect(await publishers()).toBe(4);
+    // (Janus 2 may still hold the room of the proxy killed above until the restarted proxy's
+    // orphan check removes it: compare counts, not absolute numbers.)
+    const [firstRooms, secondRooms] = await roomCounts();
+    expect(firstRooms).toBe(3);
+    j1.kill();
+    // backend-disconnected from the first proxy: its three publishers are dropped, its connection stays.
+    await waitFor(async () => (await publishers()) === 1, { timeout: 10_000, name: 'publishers of the first proxy dropped' });
+    expect(proxySfu().connections.find((c) => c.url === p1.url)?.connected).toBe(true);
+    // A new publisher: the first proxy (now the least loaded, but without Janus) fails, the second takes it.
+    const f = await member('janus-f', 'load');
+    offer(f);
+    expect((await nextMcu(f, 'answer')).message.data.payload.type).toBe('answer');
+    // (The probe of the killed Janus is gone with it: only the second one is asked.)
+    expect((await probes[1]!.rooms()).length).toBe(secondRooms! + 1);
+    expect(await publishers()).toBe(2);
+  });
 });
