@@ -92,6 +92,7 @@ export class ProxyApp {
       log: options.log,
       statsAllowed: new IpAllowList(config.stats.allowed_ips.length > 0 ? config.stats.allowed_ips : DEFAULT_STATS_ALLOWED),
       trustedProxies: new IpAllowList(config.app.trustedproxies.length > 0 ? config.app.trustedproxies : DEFAULT_TRUSTED_PROXIES),
+      readTimeoutS: config.http.readtimeout,
       ...(options.pingIntervalMs !== undefined ? { pingIntervalMs: options.pingIntervalMs } : {}),
     });
   }

@@ -22,6 +22,8 @@ export interface ProxyHttpServerOptions {
   statsAllowed: IpAllowList;
   trustedProxies: IpAllowList;
   pingIntervalMs?: number;
+  /** `[http] readtimeout` (s): a request (headers and body) must arrive within it. */
+  readTimeoutS?: number;
 }
 
 /**
@@ -49,7 +51,9 @@ export class ProxyHttpServer {
       const colon = address.lastIndexOf(':');
       const host = address.slice(0, colon).replace(/^\[|\]$/g, '') || undefined;
       const port = Number(address.slice(colon + 1));
-      const server = createServer((req, res) => this.#request(req, res));
+      const readMs = (this.#o.readTimeoutS ?? 15) * 1000;
+      // Slow requests (slowloris) are cut off after [http] readtimeout; checked every second.
+      const server = createServer({ requestTimeout: readMs, headersTimeout: readMs, connectionsCheckingInterval: 1_000 }, (req, res) => this.#request(req, res));
       server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => this.#upgrade(req, socket, head));
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
