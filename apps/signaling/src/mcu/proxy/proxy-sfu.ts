@@ -461,7 +461,7 @@ export class ProxySfu extends EventEmitter<SfuEvents> implements Sfu {
       ...this.#options.connection,
       url: target.url,
       ...(target.ip ? { ip: target.ip } : {}),
-      helloToken: connectToken ? () => connectToken : () => this.createToken(),
+      helloToken: this.#helloTokens(connectToken),
       timeoutMs: this.#options.proxyTimeoutMs,
       temporary,
       ...(this.#options.skipVerify ? { skipVerify: true } : {}),
@@ -478,6 +478,19 @@ export class ProxySfu extends EventEmitter<SfuEvents> implements Sfu {
     });
     if (this.#started && !temporary) conn.start();
     return conn;
+  }
+
+  /**
+   * Hello tokens of a connection: the token another node gave for its proxy on the first hello
+   * (it has no `exp` but proxies refuse an `iat` older than 5 min), ours on every later one.
+   */
+  #helloTokens(connectToken: string | undefined): () => string {
+    let given = connectToken;
+    return () => {
+      const token = given ?? this.createToken();
+      given = undefined;
+      return token;
+    };
   }
 
   /** `connected` while at least one configured proxy is usable (the MCU features follow it). */
