@@ -82,15 +82,16 @@ export async function statusOf(url: string): Promise<number> {
 
 /**
  * The built signaling bundle (dist/apps/signaling/main.js) on a free loopback port with one
- * backend; ready when /ready answers 200. `extraConfig` is appended to server.conf.
+ * backend and the bus at `natsUrl`; ready when /ready answers 200. `extraConfig` is appended
+ * to server.conf.
  */
-export function startSignalingProcess(backend: { url: string; secret: string }, extraConfig = ''): Promise<HostProcess> {
+export function startSignalingProcess(backend: { url: string; secret: string }, extraConfig = '', natsUrl = 'nats://loopback'): Promise<HostProcess> {
   return startHostProcess(
     'signaling',
     process.execPath,
     (dir, port) => {
       const conf = path.join(dir, 'server.conf');
-      writeFileSync(conf, signalingServerConf(port, backend, extraConfig));
+      writeFileSync(conf, signalingServerConf(port, backend, extraConfig, natsUrl));
       return [path.join(REPO_ROOT, 'dist/apps/signaling/main.js'), '--config', conf];
     },
     async (baseUrl) => (await statusOf(`${baseUrl}ready`)) === 200,

@@ -1,11 +1,11 @@
 // Prometheus (Debian's binary) scrapes a running chain: signaling server -> mcu-proxy -> Janus
-// (the server's [mcu] type = proxy). Metric names and values are read back through Prometheus'
+// (the server's [mcu] type = proxy), the server also on a real NATS and with its gRPC server on. Metric names and values are read back through Prometheus'
 // HTTP API, so the exposition format, the content type and the [stats] access rule are checked
 // by the real consumer. The Grafana dashboard's queries run against the same data.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startJanus, TestClient, waitFor, type ManagedProcess } from '@talk-signaling/testing';
+import { freePort, startJanus, startNatsServer, TestClient, waitFor, type ManagedProcess } from '@talk-signaling/testing';
 import { startFakeNextcloud, type FakeNextcloud } from '@talk-signaling/fake-nextcloud';
 import { startMcuProxyProcess, startSignalingProcess, type HostProcess } from './processes';
 import { makeProxyTokenKey } from './proxy-conf';
@@ -16,6 +16,7 @@ describe('Prometheus scrapes the signaling server and the mcu-proxy', () => {
   let nextcloud: FakeNextcloud;
   let signaling: HostProcess;
   let janus: ManagedProcess;
+  let nats: ManagedProcess;
   let keyDir: string;
   let proxy: HostProcess;
   let prometheus: PrometheusServer;
@@ -27,9 +28,14 @@ describe('Prometheus scrapes the signaling server and the mcu-proxy', () => {
     keyDir = mkdtempSync(path.join(tmpdir(), 'deploy-test-keys-'));
     const key = makeProxyTokenKey(keyDir, 'server1');
     proxy = await startMcuProxyProcess(janus.url, { server1: key.publicKeyFile });
+    nats = await startNatsServer();
     signaling = await startSignalingProcess(
       { url: nextcloud.url, secret: nextcloud.secret },
-      `[mcu]\ntype = proxy\nurl = ${proxy.baseUrl}\ntoken_id = server1\ntoken_key = ${key.privateKeyFile}\n`,
+      [
+        '[mcu]', 'type = proxy', `url = ${proxy.baseUrl}`, 'token_id = server1', `token_key = ${key.privateKeyFile}`,
+        '[grpc]', `listen = 127.0.0.1:${await freePort()}`,
+      ].join('\n'),
+      nats.url,
     );
     prometheus = await startPrometheus({ signaling: [`127.0.0.1:${signaling.port}`], 'mcu-proxy': [`127.0.0.1:${proxy.port}`] });
     // One user session in one room, so the per-backend and per-room series have samples.
@@ -45,6 +51,7 @@ describe('Prometheus scrapes the signaling server and the mcu-proxy', () => {
     await signaling?.stop();
     await proxy?.stop();
     await janus?.stop();
+    await nats?.stop();
     if (keyDir) rmSync(keyDir, { recursive: true, force: true });
     await nextcloud?.close();
   });
@@ -71,6 +78,7 @@ describe('Prometheus scrapes the signaling server and the mcu-proxy', () => {
       'signaling_hub_sessions_total',
       'signaling_room_sessions',
       'signaling_server_messages_total',
+      'signaling_nats_connected',
       'process_cpu_seconds_total',
       'process_resident_memory_bytes',
       'nodejs_eventloop_lag_seconds',
