@@ -91,6 +91,8 @@ export class RoomRequests implements RoomListener {
       case 'switchto':
         this.#switchTo(room, payload);
         return;
+      case 'transient':
+        return; // the room applies transient data itself, on the same subject (Room)
       default:
         room.log.debug({ type }, 'ignoring an unsupported backend request from the bus');
     }
