@@ -228,6 +228,28 @@ describe('ProxySfu against scripted proxies', () => {
     expect(a.hellos()[1]).toEqual({ version: '1.0', token: expect.any(String) });
   });
 
+  it('drops a proxy that stops answering pings and resumes on a new connection', async () => {
+    const a = await proxy();
+    const sfu = await sfuFor([a], { connection: { reconnect: { initialMs: 20, maxMs: 100 }, resumeGraceMs: 2_000, pingIntervalMs: 100 } });
+    const publisher = await sfu.newPublisher(request('ping'));
+    // The proxy stops reading its socket: no pongs (and nothing else) come back.
+    const [socket] = [...a.sockets];
+    (socket as unknown as { _socket: { pause(): void } })._socket.pause();
+    await waitFor(() => a.hellos().length === 2 && connOf(sfu, a).connected, { timeout: 5_000, name: 'dropped and resumed' });
+    expect(a.hellos()[1]).toHaveProperty('resumeid');
+    expect(publisher.closed).toBe(false);
+  });
+
+  it('says bye to every proxy when stopped, after deleting its publishers', async () => {
+    const a = await proxy();
+    const sfu = await sfuFor([a]);
+    await sfu.newPublisher(request('stop'));
+    await sfu.stop();
+    await waitFor(() => a.received.some((m) => m.type === 'bye'), { timeout: 2_000, name: 'bye received' });
+    const types = a.received.map((m) => (m.type === 'command' ? m.command.type : m.type));
+    expect(types.slice(-2)).toEqual(['delete-publisher', 'bye']);
+  });
+
   it('resumes its proxy session after a dropped connection and keeps the publisher', async () => {
     const a = await proxy();
     const sfu = await sfuFor([a]);
