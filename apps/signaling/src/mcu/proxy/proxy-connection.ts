@@ -23,6 +23,8 @@ export const DEFAULT_RESUME_GRACE_MS = 10_000;
 export const MAX_PROXY_FRAME_BYTES = 1 << 20;
 /** Requests that timed out whose late answers we still watch for (deferred deletes), at most. */
 const MAX_LATE = 256;
+/** How long a late answer is watched for (the proxy's own request to Janus gives up well before). */
+const LATE_WATCH_MS = 60_000;
 /** An RTT at least this long is logged (upstream). */
 const RTT_LOG_MS = 500;
 
@@ -110,7 +112,7 @@ export class ProxyConnection extends EventEmitter<ProxyConnectionEvents> impleme
   readonly #backoff: Backoff;
   readonly #clients = new Map<string, ProxyClientHandler>();
   readonly #pending = new Map<string, Pending>();
-  readonly #late = new Map<string, (msg: ProxyServerMessage) => void>();
+  readonly #late = new Map<string, { onLate: (msg: ProxyServerMessage) => void; since: number }>();
   #ws: WebSocket | undefined;
   #ready = false;
   #stopped = false;
@@ -245,13 +247,23 @@ export class ProxyConnection extends EventEmitter<ProxyConnectionEvents> impleme
     return new Promise<ProxyResponse>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#pending.delete(id);
-        if (onLate && this.#late.size < MAX_LATE) this.#late.set(id, onLate);
+        if (onLate) this.#watchLate(id, onLate);
         reject(new ProxyUnavailableError(`proxy ${this} did not answer ${msg.type} within ${this.#options.timeoutMs} ms`));
       }, this.#options.timeoutMs);
       timer.unref();
       this.#pending.set(id, { resolve, reject, timer, onLate });
       this.#sendRaw({ id, ...msg });
     });
+  }
+
+  /** Watches for the answer to a timed-out request for a while (bounded in number and time). */
+  #watchLate(id: string, onLate: (msg: ProxyServerMessage) => void): void {
+    const now = Date.now();
+    for (const [key, entry] of this.#late) {
+      if (now - entry.since < LATE_WATCH_MS) break; // insertion order: the rest are younger
+      this.#late.delete(key);
+    }
+    if (this.#late.size < MAX_LATE) this.#late.set(id, { onLate, since: now });
   }
 
   #newId(): string {
@@ -392,7 +404,7 @@ export class ProxyConnection extends EventEmitter<ProxyConnectionEvents> impleme
       const late = this.#late.get(msg.id);
       if (late) {
         this.#late.delete(msg.id);
-        late(msg);
+        late.onLate(msg);
         return;
       }
     }
