@@ -1,7 +1,10 @@
 import { credentials } from '@grpc/grpc-js';
 import { ClusterPeer } from '@talk-signaling/cluster';
 import { startFakeNextcloud, type FakeNextcloud } from '@talk-signaling/fake-nextcloud';
-import { freePort, TestClient, waitFor } from '@talk-signaling/testing';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createTestCa, freePort, TestClient, waitFor } from '@talk-signaling/testing';
 import { loadServerConfig } from '../src/config';
 import { SERVER_VERSION } from '../src/version';
 import { INTERNAL_SECRET, startTestSetup, type TestSetup } from './test-server';
@@ -306,5 +309,55 @@ describe('two nodes over gRPC: resume on the other node', () => {
     expect(await client.resume('not-a-resume-id')).toMatchObject({ type: 'error', error: { code: 'no_such_session' } });
     const after = await (await fetch(`${b.baseUrl}metrics`)).text();
     expect(Number(/signaling_grpc_client_calls_total\{method="LookupResumeId"\} (\d+)/.exec(after)?.[1] ?? 0)).toBe(lookups);
+  });
+});
+
+/** `[grpc]` TLS files through the real config loader: two nodes with mutual TLS, a third without a client certificate. */
+describe('two nodes over gRPC with mutual TLS', () => {
+  let nextcloud: FakeNextcloud;
+  let dir: string;
+  const setups: TestSetup[] = [];
+
+  beforeAll(async () => {
+    nextcloud = await startFakeNextcloud({ secret: 'test-backend-secret' });
+    dir = await mkdtemp(path.join(tmpdir(), 'talk-grpc-mtls-'));
+  });
+  afterAll(async () => {
+    await Promise.all(setups.map((s) => s.stop()));
+    await nextcloud?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('nodes with certificates from the cluster CA talk; a node without a client certificate is refused', async () => {
+    const ca = createTestCa('cluster CA');
+    const node = ca.issue({ commonName: 'signaling-node' });
+    const files = { ca: path.join(dir, 'ca.pem'), cert: path.join(dir, 'node.pem'), key: path.join(dir, 'node.key') };
+    await writeFile(files.ca, ca.certPem);
+    await writeFile(files.cert, node.certPem);
+    await writeFile(files.key, node.keyPem);
+    const tls = [
+      `servercertificate = ${files.cert}`,
+      `serverkey = ${files.key}`,
+      `clientca = ${files.ca}`,
+      `serverca = ${files.ca}`,
+      `clientcertificate = ${files.cert}`,
+      `clientkey = ${files.key}`,
+    ];
+    const [portA, portB, portC] = await Promise.all([freePort(), freePort(), freePort()]);
+    const grpc = (own: number, others: number[], withTls: string[]) =>
+      ['[grpc]', `listen = 127.0.0.1:${own}`, `targets = ${others.map((p) => `127.0.0.1:${p}`).join(', ')}`, ...withTls].join('\n');
+    const [a, b, c] = await Promise.all([
+      startTestSetup({ nextcloud, extraConfig: grpc(portA, [portB], tls) }),
+      startTestSetup({ nextcloud, extraConfig: grpc(portB, [portA], tls) }),
+      // Trusts the CA but has no client certificate: node a must refuse it.
+      startTestSetup({ nextcloud, extraConfig: grpc(portC, [portA], [`serverca = ${files.ca}`]) }),
+    ]);
+    setups.push(a!, b!, c!);
+    await waitFor(() => b!.server.cluster!.peers!.peers()[0]?.version !== '', { timeout: 10_000, name: 'b checked a over mTLS' });
+    const fromB = b!.server.cluster!.peers!.peers()[0]!;
+    expect(await fromB.getServerId()).toEqual({ serverId: a!.server.cluster!.serverId, version: SERVER_VERSION });
+    const fromC = c!.server.cluster!.peers!.peers()[0]!;
+    await expect(fromC.getServerId({ timeoutMs: 1_000 })).rejects.toMatchObject({ code: expect.stringMatching(/unavailable|deadline_exceeded/) });
+    expect(fromC.version).toBe('');
   });
 });
