@@ -7,6 +7,7 @@ export type { ManagedProcess } from './managed-process';
 export { ProcessStartError } from './managed-process';
 export { startNatsServer } from './nats-server';
 export { startEtcd } from './etcd';
+export type { EtcdTlsOptions } from './etcd';
 export { startJanus, DEFAULT_RTP_PORT_RANGE } from './janus';
 export type { JanusOptions } from './janus';
 export { FaultProxy } from './fault-proxy';
