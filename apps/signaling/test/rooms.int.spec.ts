@@ -1,5 +1,5 @@
 import { TestClient, waitFor } from '@talk-signaling/testing';
-import { startTestSetup, type TestSetup } from './test-server';
+import { nodeOf, startTestSetup, withoutRecipient, type TestSetup } from './test-server';
 
 jest.setTimeout(20_000);
 
@@ -65,7 +65,7 @@ describe('rooms and messages', () => {
     });
     // Session message.
     a.client.send({ type: 'message', message: { recipient: { type: 'session', sessionid: b.sessionid }, data: { to: 'ben' } } });
-    expect(await b.client.next('message')).toEqual({
+    expect(withoutRecipient(setup, await b.client.next('message'))).toEqual({
       type: 'message',
       message: { sender: { type: 'session', sessionid: a.sessionid, userid: 'ann' }, data: { to: 'ben' } },
     });
@@ -135,7 +135,8 @@ describe('rooms and messages', () => {
     await a.client.waitForMessage((m) => m.type === 'event' && m.event.join?.some((e: { sessionid: string }) => e.sessionid === b.sessionid));
     await a.client.joinRoom('room-2');
     await b.client.waitForMessage((m) => m.type === 'event' && m.event.type === 'leave');
-    expect(setup.server.rooms.get('nc1', 'room-2')?.hasMember(setup.server.sessions.byPublicId(a.sessionid)!)).toBe(true);
+    const { server } = nodeOf(setup, a.sessionid);
+    expect(server.rooms.get('nc1', 'room-2')?.hasMember(server.sessions.byPublicId(a.sessionid)!)).toBe(true);
   });
 
   it('kicks the older session when the same Nextcloud session joins again', async () => {
@@ -163,11 +164,12 @@ describe('rooms and messages', () => {
     setup.nextcloud.setRoom('solo', {});
     const a = await user('kim');
     expect((await a.client.joinRoom('solo', 'nc-kim')).type).toBe('room');
-    expect(setup.server.rooms.get('nc1', 'solo')).toBeDefined();
-    const stats = (await (await fetch(`${setup.baseUrl}api/v1/stats`)).json()) as { rooms: number };
+    const node = nodeOf(setup, a.sessionid);
+    expect(node.server.rooms.get('nc1', 'solo')).toBeDefined();
+    const stats = (await (await fetch(`${node.baseUrl}api/v1/stats`)).json()) as { rooms: number };
     expect(stats.rooms).toBeGreaterThanOrEqual(1);
     await a.client.bye();
-    await waitFor(() => setup.server.rooms.get('nc1', 'solo') === undefined, { timeout: 2_000, name: 'room destroyed' });
+    await waitFor(() => node.server.rooms.get('nc1', 'solo') === undefined, { timeout: 2_000, name: 'room destroyed' });
     await setup.nextcloud.waitForRequest((r) => r.body?.room?.action === 'leave' && r.body.room.roomid === 'solo');
   });
 });

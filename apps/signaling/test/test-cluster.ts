@@ -1,4 +1,4 @@
-import { startNatsServer, type ManagedProcess } from '@talk-signaling/testing';
+import { freePort, startNatsServer, type ManagedProcess } from '@talk-signaling/testing';
 import { startFakeNextcloud, type FakeNextcloud } from '@talk-signaling/fake-nextcloud';
 import { startTestSetup, type TestSetup, type TestSetupOptions } from './test-server';
 
@@ -14,6 +14,8 @@ export interface TestCluster {
 export interface TestClusterOptions extends Omit<TestSetupOptions, 'nextcloud' | 'natsUrl' | 'port'> {
   /** Number of signaling servers (default 2). */
   nodes?: number;
+  /** Also connect the nodes with gRPC (`[grpc] listen` + static `targets`); default: NATS only. */
+  grpc?: boolean;
 }
 
 /** Reconnect quickly after a nats-server restart (production: every second). */
@@ -27,11 +29,15 @@ const TEST_RECONNECT_WAIT_MS = 100;
 export async function startTestCluster(opts: TestClusterOptions = {}): Promise<TestCluster> {
   const nats = await startNatsServer();
   const nextcloud = await startFakeNextcloud({ secret: 'test-backend-secret' });
-  const { nodes: count = 2, serverOptions, ...setupOptions } = opts;
+  const { nodes: count = 2, grpc = false, serverOptions, ...setupOptions } = opts;
+  const grpcPorts = grpc ? await Promise.all(Array.from({ length: count }, () => freePort())) : [];
+  const grpcConfig = (i: number): string =>
+    grpc ? ['[grpc]', `listen = 127.0.0.1:${grpcPorts[i]}`, `targets = ${grpcPorts.filter((_, j) => j !== i).map((p) => `127.0.0.1:${p}`).join(', ')}`].join('\n') : '';
   const started = await Promise.allSettled(
-    Array.from({ length: count }, () =>
+    Array.from({ length: count }, (_, i) =>
       startTestSetup({
         ...setupOptions,
+        extraConfig: [setupOptions.extraConfig ?? '', grpcConfig(i)].join('\n'),
         nextcloud,
         natsUrl: nats.url,
         serverOptions: { bus: { reconnectWaitMs: TEST_RECONNECT_WAIT_MS, connectBackoff: { initialMs: 100, maxMs: 400 } }, ...serverOptions },
@@ -50,4 +56,28 @@ export async function startTestCluster(opts: TestClusterOptions = {}): Promise<T
     throw failed.reason;
   }
   return { nats, nextcloud, nodes, stop };
+}
+
+/**
+ * A cluster standing in for one server, so that a single-server spec runs unchanged on several
+ * nodes (`*.clustered.int.spec.ts`; upstream runs its hub tests "local" and "clustered"), the
+ * nodes connected by NATS and gRPC as in production: each
+ * WebSocket connection goes to the next node in turn, so the clients of every scenario are split
+ * over the nodes. `server`, `baseUrl` (backend requests, stats) are the first node's.
+ */
+export async function startClusteredSetup(opts: TestSetupOptions, nodes: number): Promise<TestSetup> {
+  const { nextcloud: _n, natsUrl: _u, port: _p, ...rest } = opts;
+  const cluster = await startTestCluster({ ...rest, nodes, grpc: true });
+  const first = cluster.nodes[0]!;
+  let next = 0;
+  return {
+    server: first.server,
+    nextcloud: cluster.nextcloud,
+    baseUrl: first.baseUrl,
+    get wsUrl() {
+      return cluster.nodes[next++ % cluster.nodes.length]!.wsUrl;
+    },
+    nodes: cluster.nodes.map((n) => ({ server: n.server, baseUrl: n.baseUrl })),
+    stop: () => cluster.stop(),
+  };
 }

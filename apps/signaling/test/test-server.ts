@@ -4,6 +4,7 @@ import { startFakeNextcloud, type FakeNextcloud } from '@talk-signaling/fake-nex
 import { loadServerConfig } from '../src/config';
 import type { HubTimeouts } from '../src/hub/hub';
 import { SignalingServer, type SignalingServerOptions } from '../src/signaling-server';
+import { startClusteredSetup } from './test-cluster';
 
 export const INTERNAL_SECRET = 'test-internal-secret';
 
@@ -16,7 +17,25 @@ export interface TestSetup {
   baseUrl: string;
   /** `ws://127.0.0.1:port/spreed` */
   wsUrl: string;
+  /** On a cluster standing in for one server (`*.clustered.int.spec.ts`): every node. */
+  nodes?: { server: SignalingServer; baseUrl: string }[];
   stop(): Promise<void>;
+}
+
+/** The node holding `sessionid` (on a single server: the server). */
+export function nodeOf(setup: TestSetup, sessionid: string): { server: SignalingServer; baseUrl: string } {
+  return setup.nodes?.find((n) => n.server.sessions.byPublicId(sessionid) !== undefined) ?? setup;
+}
+
+/**
+ * A `message`/`control` as it arrives: one that crossed nodes also names its recipient (as
+ * upstream). Specs written for one server compare it without.
+ */
+export function withoutRecipient<T extends { message?: Record<string, unknown>; control?: Record<string, unknown> }>(setup: TestSetup, m: T): T {
+  if (!setup.nodes) return m;
+  const key = m.message ? 'message' : 'control';
+  const { recipient: _recipient, ...rest } = (m[key] ?? {}) as Record<string, unknown>;
+  return { ...m, [key]: rest };
 }
 
 export interface TestSetupOptions {
@@ -51,6 +70,11 @@ export interface TestSetupOptions {
  * with one fake Nextcloud as its backend.
  */
 export async function startTestSetup(opts: TestSetupOptions = {}): Promise<TestSetup> {
+  // `*.clustered.int.spec.ts` runs a spec again on a cluster (TALK_TEST_NODES, see test-cluster.ts).
+  const nodes = Number(process.env['TALK_TEST_NODES'] ?? '1');
+  if (nodes > 1 && opts.natsUrl === undefined && opts.nextcloud === undefined && opts.port === undefined && !opts.secondBackend) {
+    return startClusteredSetup(opts, nodes);
+  }
   const nextcloud = opts.nextcloud ?? (await startFakeNextcloud({ secret: 'test-backend-secret' }));
   const nextcloud2 = opts.secondBackend ? await startFakeNextcloud({ secret: 'second-backend-secret' }) : undefined;
   const text = [
