@@ -72,39 +72,38 @@ while (queue.length) {
   for (const dep of Object.keys(pkg.peerDependencies ?? {})) queue.push({ name: dep, from: dir, optional: true });
 }
 
-// Unchanged bundle and package set (by version): keep the staged folder as it is. Copying
-// thousands of package files again costs tens of seconds on a slow disk.
+// The package set (by version) decides whether node_modules must be copied again: copying
+// thousands of package files costs tens of seconds on a slow disk, while a changed bundle
+// alone only replaces main.js.
 const key = createHash('sha256');
-for (const file of ['main.js', 'main.js.map']) {
-  if (existsSync(path.join(bundleDir, file))) key.update(readFileSync(path.join(bundleDir, file)));
-}
 for (const dir of [...staged].sort()) key.update(`\0${dir}@${JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')).version}`);
-const keyFile = `${outDir}.stage-key`;
+const keyFile = `${outDir}.packages-key`;
 const digest = key.digest('hex');
-if (existsSync(outDir) && existsSync(keyFile) && readFileSync(keyFile, 'utf8') === digest) {
-  console.log(`staged ${outDir}: up to date`);
-  process.exit(0);
-}
+const packagesCurrent = existsSync(path.join(outDir, 'node_modules')) && existsSync(keyFile) && readFileSync(keyFile, 'utf8') === digest;
 
-rmSync(keyFile, { force: true });
-rmSync(outDir, { recursive: true, force: true });
-mkdirSync(outDir, { recursive: true });
-for (const file of ['main.js', 'main.js.map']) {
-  if (existsSync(path.join(bundleDir, file))) cpSync(path.join(bundleDir, file), path.join(outDir, file), { preserveTimestamps: true });
+if (!packagesCurrent) {
+  rmSync(keyFile, { force: true });
+  rmSync(outDir, { recursive: true, force: true });
+  mkdirSync(outDir, { recursive: true });
+  for (const dir of [...staged].sort()) {
+    // Nested node_modules of a staged package are staged separately (only if needed).
+    // Timestamps kept: unchanged files then give an identical image layer (build cache hit).
+    cpSync(dir, path.join(outDir, dir), {
+      recursive: true,
+      preserveTimestamps: true,
+      filter: (src) => !path.relative(dir, src).split(path.sep).includes('node_modules'),
+    });
+  }
+  writeFileSync(keyFile, digest);
 }
-for (const dir of [...staged].sort()) {
-  // Nested node_modules of a staged package are staged separately (only if needed).
-  // Timestamps kept: an unchanged app then gives an identical image layer (build cache hit).
-  cpSync(dir, path.join(outDir, dir), {
-    recursive: true,
-    preserveTimestamps: true,
-    filter: (src) => !path.relative(dir, src).split(path.sep).includes('node_modules'),
-  });
+for (const file of ['main.js', 'main.js.map']) {
+  rmSync(path.join(outDir, file), { force: true });
+  if (existsSync(path.join(bundleDir, file))) cpSync(path.join(bundleDir, file), path.join(outDir, file), { preserveTimestamps: true });
 }
 const rootPkg = JSON.parse(readFileSync('package.json', 'utf8'));
 writeFileSync(
   path.join(outDir, 'package.json'),
   JSON.stringify({ name: `${rootPkg.name}-${path.basename(projectRoot)}`, version: rootPkg.version, private: true, type: 'commonjs' }, null, 2) + '\n',
 );
-console.log(`staged ${outDir}: main.js + ${staged.size} packages (${[...required].sort().join(', ') || 'none required'})`);
-writeFileSync(keyFile, digest);
+const what = packagesCurrent ? 'packages unchanged' : `${staged.size} packages copied`;
+console.log(`staged ${outDir}: main.js, ${what} (${[...required].sort().join(', ') || 'none required'})`);
