@@ -2,7 +2,8 @@ import { parseCliFlags } from './cli-flags';
 
 describe('parseCliFlags', () => {
   it('defaults to server.conf in the working directory', () => {
-    expect(parseCliFlags([])).toEqual({ config: 'server.conf', version: false });
+    expect(parseCliFlags([])).toEqual({ config: 'server.conf', version: false, check: false });
+    expect(parseCliFlags(['-check', '--config', 'x.conf'])).toEqual({ config: 'x.conf', version: false, check: true });
   });
 
   it.each([[['--config', 'a.conf']], [['-config', 'a.conf']], [['--config=a.conf']]])('reads %j', (argv) => {

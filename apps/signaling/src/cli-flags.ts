@@ -2,10 +2,12 @@
 export interface CliFlags {
   config: string;
   version: boolean;
+  /** `--check`: run the self-check against the configuration, print it and exit (ours). */
+  check: boolean;
 }
 
 export function parseCliFlags(argv: readonly string[]): CliFlags {
-  const flags: CliFlags = { config: 'server.conf', version: false };
+  const flags: CliFlags = { config: 'server.conf', version: false, check: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const [name, inline] = arg.replace(/^--?/, '').split(/=(.*)/s, 2) as [string, string | undefined];
@@ -20,8 +22,11 @@ export function parseCliFlags(argv: readonly string[]): CliFlags {
       case 'version':
         flags.version = true;
         break;
+      case 'check':
+        flags.check = true;
+        break;
       default:
-        throw new Error(`unknown flag: ${arg} (supported: --config FILE, --version)`);
+        throw new Error(`unknown flag: ${arg} (supported: --config FILE, --version, --check)`);
     }
   }
   return flags;

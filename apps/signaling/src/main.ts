@@ -1,6 +1,7 @@
 import { createLogger, type LogLevel } from '@talk-signaling/runtime';
 import { parseCliFlags } from './cli-flags';
 import { ConfigError, placeholderSecretProblems, readServerConfigFile } from './config';
+import { formatReport } from './selfcheck/self-check';
 import { SignalingServer } from './signaling-server';
 import { SERVER_VERSION } from './version';
 
@@ -47,6 +48,17 @@ async function main(): Promise<void> {
   // Every input path catches its own failures (one bad message gets one error); a promise
   // rejection that still escapes has no one waiting for it, so it is logged, never fatal.
   process.on('unhandledRejection', (err: unknown) => log.error({ err }, 'unhandled promise rejection'));
+
+  if (flags.check) {
+    // Checks that need no running server (Nextcloud backends, certificates); nothing is bound.
+    const checker = new SignalingServer(config, { log: createLogger({ name: 'signaling', level: 'error' }) });
+    const report = await checker.selfCheck.run({ offlineOnly: true });
+    console.log(formatReport(report));
+    console.log('(NATS, etcd, gRPC peers, Janus/proxies and GeoIP: GET /api/v1/selfcheck of the running server)');
+    await checker.stop();
+    log.flush();
+    process.exit(report.ok ? 0 : 1);
+  }
 
   const server = new SignalingServer(config, { log, processMetrics: true });
   const addresses = await server.start();

@@ -50,6 +50,9 @@ import { SessionIdCodec } from './session/session-id-codec';
 import { Throttler } from './throttle/throttler';
 import { addTurnRoute } from './turn/turn-route';
 import { Geoip } from './geoip/geoip';
+import { SelfCheck } from './selfcheck/self-check';
+import { registerServerChecks } from './selfcheck/server-checks';
+import { addSelfCheckRoute } from './selfcheck/selfcheck-route';
 import { ClientTraffic } from './connection/client-traffic';
 import { SERVER_PRODUCT, SERVER_VERSION } from './version';
 
@@ -134,6 +137,8 @@ export class SignalingServer {
   readonly mcu: McuHandler | undefined;
   /** `[backend] backendtype = etcd`: the backends watched under `backendprefix`. */
   readonly etcdBackends: EtcdBackends | undefined;
+  /** The operators' self-check; parts add their checks (selfcheck/server-checks.ts). */
+  readonly selfCheck = new SelfCheck();
   /** Clients' countries (`[geoip]` and the overrides). */
   readonly geoip: Geoip;
   /** gRPC server and peers from `[grpc]`; undefined when `[grpc]` is empty. */
@@ -405,6 +410,18 @@ export class SignalingServer {
             }),
       },
     });
+    // Operators' self-check (`GET /api/v1/selfcheck`, `--check`): every configured part checked.
+    registerServerChecks(this.selfCheck, {
+      config,
+      backends: this.backends,
+      backendClient: this.#backendClient,
+      bus: this.bus,
+      etcdBackends: this.etcdBackends,
+      clusterPeers: this.cluster ? () => this.cluster?.peers?.peers() ?? [] : undefined,
+      sfu: this.sfu,
+      geoip: this.geoip.database,
+    });
+    addSelfCheckRoute(this.http.routes, { allowed: statsAllowed, trustedProxies, selfCheck: this.selfCheck });
     // Newer protocol features (upstream 2.x) whose behaviour lives in the room, router and handlers.
     for (const feature of [
       ServerFeature.AudioVideoPermissions,

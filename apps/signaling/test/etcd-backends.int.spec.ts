@@ -94,6 +94,19 @@ describe('backends from etcd', () => {
     expect(await backendCurrent()).toBe(2);
   });
 
+  it('is reported by the self-check: etcd watched, then gone (with a hint) when etcd stops', async () => {
+    const etcdCheck = async () => (await setup.server.selfCheck.run()).checks.find((c) => c.name === 'etcd');
+    expect(await etcdCheck()).toMatchObject({ status: 'ok', detail: `backends watched at ${etcd.url}` });
+    const backendChecks = (await setup.server.selfCheck.run()).checks.filter((c) => c.name.startsWith('backend '));
+    expect(backendChecks.find((c) => c.name.startsWith(`backend ${PREFIX}two`))).toMatchObject({ status: 'ok' });
+    expect(backendChecks.find((c) => c.name.startsWith(`backend ${PREFIX}marker`))).toMatchObject({ status: 'error' });
+    await etcd.stop();
+    await waitFor(async () => (await etcdCheck())?.status === 'error', { timeout: 20_000, name: 'etcd reported gone' });
+    expect((await etcdCheck())?.hint).toContain('[etcd] endpoints');
+    // The last known backends stay in use meanwhile.
+    expect(setup.server.backends.size).toBe(2);
+  });
+
   it('is not changed by SIGHUP-style reloads of the static sections', () => {
     expect(setup.server.reload(setup.server.config)).toEqual({ added: [], removed: [] });
     expect(setup.server.backends.size).toBe(2);
