@@ -125,6 +125,29 @@ describe('mcu-proxy /proxy protocol against a real Janus', () => {
     expect((await client.command({ type: 'delete-publisher', clientId: created.command.id })).type).toBe('command');
   });
 
+  it('a frame over 1 MiB closes the socket with 1009; the session resumes on a new one', async () => {
+    const { client, sessionid } = await helloed();
+    client.raw.sendRaw('x'.repeat(1024 * 1024 + 1));
+    expect((await client.raw.closed()).code).toBe(1009);
+    const again = await connect();
+    expect((await again.resume(sessionid)).type).toBe('hello');
+  });
+
+  it('a signaling server that stops reading is disconnected once 8 MiB wait for it; its session resumes', async () => {
+    const { client, sessionid } = await helloed();
+    client.raw.pauseReading();
+    // Each request carries a 60 KB id, echoed in its error answer, which nobody reads.
+    const frame = JSON.stringify({ id: 'i'.repeat(60_000), type: 'command', command: { type: 'delete-publisher', clientId: 'nobody' } });
+    for (let i = 0; i < 2_000 && !client.raw.isClosed; i++) {
+      client.raw.sendRaw(frame);
+      if (i % 20 === 0) await new Promise((resolve) => setImmediate(resolve));
+      if (proxy.app.proxy.sessions.get(sessionid)?.connected === false) break;
+    }
+    await waitFor(() => proxy.app.proxy.sessions.get(sessionid)?.connected === false, { timeout: 10_000, name: 'slow reader dropped' });
+    const again = await connect();
+    expect((await again.resume(sessionid)).type).toBe('hello');
+  });
+
   it('create-publisher: own room with the capped bitrate, offer → answer, candidate, endOfCandidates, delete destroys the room', async () => {
     const { client } = await helloed();
     const created = await client.command({ type: 'create-publisher', sid: '1', streamType: 'video', bitrate: 9_000_000, mediatypes: 3 });
