@@ -53,6 +53,14 @@ describe('proxy.conf', () => {
     expect(config.tokenKeyFormats).toEqual(['/a/%s', '/b/%s']);
   });
 
+  it('reads etcd options from [tokens] too (upstream\'s legacy place), not as token ids', () => {
+    const config = parseProxyConfig('[app]\ntokentype = etcd\n[mcu]\nurl = ws://j/\n[tokens]\nendpoints = 127.0.0.1:2379\nkeyformat = /k/%s\n', {});
+    expect(config.tokensEtcd.endpoints).toEqual(['127.0.0.1:2379']);
+    expect(config.etcd.endpoints).toEqual([]);
+    expect(config.tokens.size).toBe(0);
+    expect(config.tokenKeyFormats).toEqual(['/k/%s']);
+  });
+
   it('reports every problem at once', () => {
     let error: unknown;
     try {
