@@ -6,7 +6,7 @@ import path from 'node:path';
 import { Registry } from 'prom-client';
 import { startFakeNextcloud, type FakeNextcloud } from '@talk-signaling/fake-nextcloud';
 import { silentLogger } from '@talk-signaling/runtime';
-import { freePort, makeTestCertificate } from '@talk-signaling/testing';
+import { freePort, makeTestCertificate, startNatsServer, waitFor } from '@talk-signaling/testing';
 import { loadServerConfig } from '../src/config';
 import type { CheckResult, SelfCheckReport } from '../src/selfcheck/self-check';
 import { SignalingServer } from '../src/signaling-server';
@@ -114,6 +114,23 @@ describe('self-check', () => {
       expect(report.checks.map((c) => `${c.status} ${c.name}`).sort()).toEqual([`ok backend good (${good.url})`, 'ok nats'].sort());
     } finally {
       await server.stop();
+    }
+  });
+
+  it('reports a NATS server that goes away, with a hint', async () => {
+    const nats = await startNatsServer();
+    const text = ['[http]', 'listen = 127.0.0.1:0', '[sessions]', 'hashkey = selfcheck-test-hashkey-0123456789', '[nats]', `url = ${nats.url}`, '[backend]', 'backends = good', '[good]', `url = ${good.url}`, `secret = ${good.secret}`].join('\n');
+    const server = new SignalingServer(loadServerConfig(text, {}).config, { log: silentLogger(), registry: new Registry() });
+    try {
+      await server.start();
+      const natsCheck = async () => (await server.selfCheck.run()).checks.find((c) => c.name === 'nats');
+      expect(await natsCheck()).toMatchObject({ status: 'ok', detail: expect.stringContaining('connected') });
+      await nats.stop();
+      await waitFor(async () => (await natsCheck())?.status === 'error', { timeout: 10_000, name: 'nats reported gone' });
+      expect((await natsCheck())?.hint).toContain('[nats] url');
+    } finally {
+      await server.stop();
+      await nats.stop();
     }
   });
 
