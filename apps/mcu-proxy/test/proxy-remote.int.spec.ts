@@ -223,10 +223,13 @@ describe('mcu-proxy remote streams between two proxies', () => {
     const publisherId = await publishOnA(sA);
     expect((await remoteSubscribe(sB, publisherId, 'someone-else')).error.code).toBe('auth_failed');
     expect((await remoteSubscribe(sA, publisherId)).error).toEqual({ code: 'unsupported_subscriber', message: 'Remote subscribers are not supported.' });
+    const sessionsOnA = a.app.proxy.sessions.size;
     const unknown = await remoteSubscribe(sB, 'no-such-publisher');
     expect(unknown.error.code).toBe('internal_error');
     expect(unknown.error.message).toMatch(/unknown_client/);
     expect(b.app.remote!.feedCount).toBe(0);
+    // The failed attempt leaves no connection (session) of B's behind on A.
+    await waitFor(() => a.app.proxy.sessions.size === sessionsOnA, { timeout: 5_000, name: 'B gone from A' });
     await sA.command({ type: 'delete-publisher', clientId: publisherId });
   });
 });

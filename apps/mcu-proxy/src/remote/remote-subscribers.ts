@@ -147,10 +147,8 @@ export class RemoteSubscribers {
     if (existing) return existing;
     const feed: RemoteFeed = { key, url, publisherId, streamType, subscribers: new Set(), ready: undefined as unknown as Promise<VideoRoomRemotePublisher> };
     feed.ready = this.#setUp(feed);
-    // A failed set-up must not be reused by the next subscriber.
-    feed.ready.catch(() => {
-      if (this.#feeds.get(key) === feed) this.#feeds.delete(key);
-    });
+    // A failed set-up is torn down by the subscriber that waited for it (createSubscriber).
+    feed.ready.catch(() => undefined);
     this.#feeds.set(key, feed);
     return feed;
   }
