@@ -308,6 +308,7 @@ export class ProxyServer {
   }
 
   #broadcast(message: object): void {
-    for (const session of this.sessions.values()) session.send(message);
+    const text = JSON.stringify(message);
+    for (const session of this.sessions.values()) session.sendText(text);
   }
 }

@@ -72,7 +72,12 @@ export class ProxySession {
 
   send(message: object): void {
     if (this.#closed) return;
-    const text = JSON.stringify(message);
+    this.sendText(JSON.stringify(message));
+  }
+
+  /** An already serialised message (broadcasts serialise once for all sessions). */
+  sendText(text: string): void {
+    if (this.#closed) return;
     if (this.#sink) {
       this.#sink.sendText(text);
       return;
