@@ -11,7 +11,8 @@ export NX_DAEMON=false NX_NO_CLOUD=true NX_TUI=false FORCE_COLOR=0
 # image from debootstrap), start the compose stack (podman-compose) and scrape the servers
 # with prometheus.
 PACKAGES=(nats-server etcd-server janus protobuf-compiler iproute2 chromium
-  podman buildah runc debootstrap uidmap fuse-overlayfs podman-compose prometheus nextcloud-spreed-signaling)
+  podman buildah runc debootstrap uidmap fuse-overlayfs podman-compose prometheus nextcloud-spreed-signaling
+  coturn)
 # kubectl renders the Kustomize manifests (deploy-test). Debian's is kubernetes-client; only
 # when no kubectl exists, since another kubectl package (e.g. Google's) conflicts with it.
 command -v kubectl >/dev/null || PACKAGES+=(kubernetes-client)

@@ -24,3 +24,4 @@ export { writeMmdb } from './mmdb-writer';
 export type { MmdbNetwork, MmdbOptions, MmdbValue } from './mmdb-writer';
 export { fuzzParameters, fuzzRuns, fuzzTimeout } from './fuzz';
 export type { FuzzParameters } from './fuzz';
+export { startTurnServer } from './turn-server';
