@@ -4,6 +4,7 @@
 import { build } from 'esbuild';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { lazyExternals } from './lazy-externals.mjs';
 
 const projectRoot = process.argv[2];
 if (!projectRoot) {
@@ -22,6 +23,7 @@ await build({
   format: 'cjs',
   sourcemap: true,
   external,
+  plugins: [lazyExternals()],
   logLevel: 'warning',
 });
 console.log(`built dist/${projectRoot}/main.js`);
