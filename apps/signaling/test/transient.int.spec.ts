@@ -1,5 +1,5 @@
 import { TestClient, waitFor } from '@talk-signaling/testing';
-import { INTERNAL_SECRET, startTestSetup, type TestSetup } from './test-server';
+import { INTERNAL_SECRET, nodeOf, startTestSetup, type TestSetup } from './test-server';
 
 jest.setTimeout(20_000);
 
@@ -93,7 +93,11 @@ describe('transient data', () => {
     expect(await a.client.next()).toEqual({ type: 'transient', transient: { type: 'remove', key: 'k', oldvalue: 1 } });
   });
 
-  it('sends the current data to a joiner after its room reply and before the join events', async () => {
+  // On two nodes (transient.clustered.int.spec.ts) a joiner on a node that did not host the room
+  // yet needs GetTransientData from the other node: not yet (README, [grpc]).
+  const onOneServer = process.env['TALK_TEST_NODES'] ? it.skip : it;
+
+  onOneServer('sends the current data to a joiner after its room reply and before the join events', async () => {
     const a = await joined('cat', 'room-u', 0);
     a.client.send({ type: 'transient', transient: { type: 'set', key: 'z', value: [1, 2] } });
     a.client.send({ type: 'transient', transient: { type: 'set', key: 'a', value: 'x' } });
@@ -169,7 +173,8 @@ describe('transient data', () => {
     await internal.helloInternal({ backend: setup.nextcloud.url, secret: INTERNAL_SECRET });
     expect((await internal.joinRoom('restricted-2')).type).toBe('room');
     const backendId = setup.server.backends.all()[0]!.id;
-    await waitFor(() => setup.server.rooms.get(backendId, 'restricted-2')?.size === 2, { timeout: 2_000, name: 'internal joined' });
+    const members = () => (setup.nodes ?? [setup]).reduce((n, node) => n + (node.server.rooms.get(backendId, 'restricted-2')?.size ?? 0), 0);
+    await waitFor(() => members() === 2, { timeout: 2_000, name: 'internal joined' });
     internal.send({ type: 'transient', transient: { type: 'set', key: 'callstatus_1', value: { status: 'ringing' } } });
     const expected = { type: 'transient', transient: { type: 'set', key: 'callstatus_1', value: { status: 'ringing' } } };
     expect(await a.client.waitForMessage((m) => m.type === 'transient')).toEqual(expected);
@@ -181,18 +186,18 @@ describe('transient data', () => {
     a.client.send({ type: 'transient', transient: { type: 'set', key: 'k', value: 'v' } });
     await a.client.next('transient');
     const backendId = setup.server.backends.all()[0]!.id;
-    const room = setup.server.rooms.get(backendId, 'room-x')!;
+    const room = nodeOf(setup, a.sessionid).server.rooms.get(backendId, 'room-x')!;
     // What the dialout status writer does (1.12.6): key callstatus_<id>, TTL in ms.
     room.transient.set('callstatus_c1', { callid: 'c1', status: 'cleared' }, 100);
     expect((await a.client.next('transient')).transient).toEqual({ type: 'set', key: 'callstatus_c1', value: { callid: 'c1', status: 'cleared' } });
     expect((await a.client.next('transient')).transient).toEqual({ type: 'remove', key: 'callstatus_c1', oldvalue: { callid: 'c1', status: 'cleared' } });
 
     expect((await a.client.joinRoom('')).room.roomid).toBe('');
-    await waitFor(() => setup.server.rooms.get(backendId, 'room-x') === undefined, { timeout: 2_000, name: 'room destroyed' });
+    await waitFor(() => (setup.nodes ?? [setup]).every((node) => node.server.rooms.get(backendId, 'room-x') === undefined), { timeout: 2_000, name: 'room destroyed' });
 
     const b = await user('kim');
     await b.client.joinRoom('room-x');
     expect((await b.client.next()).type).toBe('event'); // its own join, no `initial` before it
-    expect(setup.server.rooms.get(backendId, 'room-x')!.transient.size).toBe(0);
+    expect(nodeOf(setup, b.sessionid).server.rooms.get(backendId, 'room-x')!.transient.size).toBe(0);
   });
 });

@@ -298,7 +298,8 @@ export class InternalHandler implements SessionListener {
       }
       const { status } = dialout.status;
       const ttl = status === DialoutStatus.Cleared || status === DialoutStatus.Rejected ? REMOVE_CALL_STATUS_TTL_MS : 0;
-      room.transient.set(`callstatus_${dialout.status.callid}`, dialout.status, ttl);
+      // On every node hosting the room (upstream SetTransientDataTTL); the room takes ns.
+      room.setTransient(`callstatus_${dialout.status.callid}`, dialout.status, ttl * 1_000_000);
       return;
     }
     this.#deps.router.toRoom(roomid, owner.backend.id, { type: 'dialout', dialout });
