@@ -297,6 +297,28 @@ describe('two nodes over gRPC: resume on the other node', () => {
     other.close();
   });
 
+  it('a room new on a node gets the transient data the other node holds (GetTransientData)', async () => {
+    nextcloud.setRoom('room-t', {});
+    const ann = await connect(a);
+    await ann.hello({ url: nextcloud.backendUrl, params: nextcloud.addUser('ann') });
+    await ann.joinRoom('room-t', 'nc-ann');
+    ann.send({ type: 'transient', transient: { type: 'set', key: 'plain', value: { x: 1 } } });
+    ann.send({ type: 'transient', transient: { type: 'set', key: 'brief', value: 'y', ttl: 60_000_000_000 } });
+    await ann.waitForMessage((m: Msg) => m.type === 'transient' && m.transient.key === 'brief');
+
+    const ben = await connect(b);
+    await ben.hello({ url: nextcloud.backendUrl, params: nextcloud.addUser('ben') });
+    await ben.joinRoom('room-t', 'nc-ben');
+    expect(await ben.waitForMessage((m: Msg) => m.type === 'transient')).toEqual({
+      type: 'transient',
+      transient: { type: 'initial', data: { brief: 'y', plain: { x: 1 } } },
+    });
+    const room = b.server.rooms.get('nc1', 'room-t')!;
+    expect(room.transient.entries()['brief']?.expires).toBeGreaterThan(Date.now());
+    ann.send({ type: 'bye', bye: {} });
+    ben.send({ type: 'bye', bye: {} });
+  });
+
   it('answers no_such_session for ids no node knows, and for garbage without asking', async () => {
     const lost = await connect(a);
     const hello = await lost.hello({ url: nextcloud.backendUrl, params: nextcloud.addUser('gone') });

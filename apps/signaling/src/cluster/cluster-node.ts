@@ -3,7 +3,8 @@ import type { Logger } from '@talk-signaling/runtime';
 import type { Registry } from 'prom-client';
 import type { ServerConfig } from '../config';
 import type { ConnectionInfo } from '../connection/client-connection';
-import type { ClusterLookups } from './cluster-lookups';
+import type { HubCluster } from '../hub/hub';
+import type { RoomCluster } from '../room/room-handler';
 
 export interface ClusterNodeOptions {
   config: Pick<ServerConfig, 'grpc' | 'etcd'>;
@@ -20,7 +21,7 @@ const LOOKUP_TIMEOUT_MS = 1_000;
  * server other nodes ask (when `listen` is set) and the peers this node asks. Built only when
  * `[grpc]` names a listen address, targets or etcd; until {@link start} it has no peers.
  */
-export class ClusterNode implements ClusterLookups {
+export class ClusterNode implements HubCluster, RoomCluster {
   readonly serverId = createServerId();
   readonly #options: ClusterNodeOptions;
   readonly #metrics: GrpcMetrics;
@@ -81,6 +82,13 @@ export class ClusterNode implements ClusterLookups {
     const peers = this.#peers;
     if (peers === undefined) return undefined;
     return peers.firstResult((peer, opts) => peer.lookupSessionId(roomSessionId, 'room_session_reconnected', opts), { timeoutMs: LOOKUP_TIMEOUT_MS });
+  }
+
+  async remoteTransientData(roomId: string, backendUrls: readonly string[]): Promise<Record<string, { value: unknown; expires?: number }>> {
+    const peers = this.#peers;
+    if (peers === undefined) return {};
+    const answers = await peers.collect((peer, opts) => peer.getTransientData(roomId, backendUrls, opts), { timeoutMs: LOOKUP_TIMEOUT_MS });
+    return Object.assign({}, ...answers.map((a) => a.value)) as Record<string, { value: unknown; expires?: number }>;
   }
 
   async openRemoteSession(resumeId: string, info: ConnectionInfo): Promise<ProxySessionClient | undefined> {

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import type { ProxySessionClient } from '@talk-signaling/cluster';
-import type { ClusterLookups } from '../cluster/cluster-lookups';
 import type { WebSocket } from 'ws';
 import {
   parseClientMessage,
@@ -72,6 +71,16 @@ export interface SessionListener {
   sessionClosed?(session: ClientSession, reason: CloseReason): void;
 }
 
+/** What the hub asks other signaling nodes (`[grpc]`; the cluster node implements it). */
+export interface HubCluster {
+  /** Whether there are other nodes to ask (no round trip otherwise). */
+  readonly hasPeers: boolean;
+  /** Client sessions of the backend of `backendUrl` on the other nodes (upstream: 1 s). */
+  remoteSessionCount(backendUrl: string): Promise<number>;
+  /** The node holding the session with this resume id, relayed to (`LookupResumeId` + `ProxySession`). */
+  openRemoteSession(resumeId: string, info: ConnectionInfo): Promise<ProxySessionClient | undefined>;
+}
+
 export interface HubDeps {
   version: string;
   features: FeatureSet;
@@ -87,7 +96,7 @@ export interface HubDeps {
   /** Bound of a detached session's queue; default {@link DEFAULT_PENDING_BUDGET}. */
   pendingBudget?: Readonly<PendingBudget>;
   /** Other signaling nodes (`[grpc]`): session limits count their sessions too. */
-  cluster?: ClusterLookups;
+  cluster?: HubCluster;
   /** Client bytes/messages/RTT metrics (upstream v2.1); none in unit tests. */
   traffic?: ClientTraffic;
 }

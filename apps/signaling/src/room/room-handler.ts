@@ -1,7 +1,6 @@
 import { SignalingError, signalingError, type RoomClientMessage } from '@talk-signaling/protocol';
 import { askNextcloud } from '../backend/ask-nextcloud';
 import { federatedActor } from '../session/federated-actor';
-import type { ClusterLookups } from '../cluster/cluster-lookups';
 import type { BackendClient } from '../backend/backend-client';
 import type { Room } from './room';
 import type { RoomMembership } from './room-membership';
@@ -34,6 +33,16 @@ export interface RoomFederationHook {
   isFederated(session: ClientSession): boolean;
 }
 
+/** What the room handler asks other signaling nodes (`[grpc]`; the cluster node implements it). */
+export interface RoomCluster {
+  /** Whether there are other nodes to ask (no round trip otherwise). */
+  readonly hasPeers: boolean;
+  /** Closes the session with this Nextcloud room session id on another node; its public id if one had it. */
+  disconnectRemoteRoomSession(roomSessionId: string): Promise<string | undefined>;
+  /** The transient data the other nodes hold for a room, merged. */
+  remoteTransientData(roomId: string, backendUrls: readonly string[]): Promise<Record<string, { value: unknown; expires?: number }>>;
+}
+
 export interface RoomHandlerDeps {
   hub: Hub;
   rooms: RoomRegistry;
@@ -45,7 +54,7 @@ export interface RoomHandlerDeps {
   federation: RoomFederationHook;
   anonymousJoinTimeoutMs: number;
   /** Other signaling nodes (`[grpc]`): one Nextcloud room session per cluster. */
-  cluster?: ClusterLookups;
+  cluster?: RoomCluster;
 }
 
 /**
@@ -198,7 +207,19 @@ export class RoomHandler implements SessionListener {
     const reply: Record<string, unknown> = { roomid };
     if (room.properties !== undefined) reply['properties'] = room.properties;
     this.#deps.router.send(session, serverFrame(id, 'room', reply));
+    const first = room.size === 0;
     room.addSession(session);
+    if (first) this.#fetchTransient(room, session);
+  }
+
+  /** A room new on this node gets the transient data its other nodes hold (upstream, 1 s). */
+  #fetchTransient(room: Room, session: ClientSession): void {
+    const cluster = this.#deps.cluster;
+    if (!cluster?.hasPeers) return;
+    void cluster.remoteTransientData(room.id, session.backend.urls).then(
+      (entries) => room.addInitialTransient(entries),
+      (err: unknown) => session.log.warn({ err }, 'could not fetch transient data from other nodes'),
+    );
   }
 
   #armJoinTimer(session: ClientSession): void {

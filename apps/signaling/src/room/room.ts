@@ -111,6 +111,18 @@ export class Room implements SessionRoom {
     }
   }
 
+  /**
+   * Transient data other nodes held for this room before it was hosted here (`GetTransientData`):
+   * what is new goes to the local members as an `initial` message (upstream `SetInitial`).
+   */
+  addInitialTransient(entries: Record<string, { value: unknown; expires?: number }>): void {
+    if (this.#closed) return;
+    const added = this.transient.setInitial(entries);
+    if (Object.keys(added).length === 0) return;
+    const message = asyncMessage(transientInitialMessage(added));
+    for (const member of this.#members.values()) if (isTransientListener(member)) this.#opts.router.deliver(member, message);
+  }
+
   /** Removes a member; the others learn it with the next batch. Destroys the room when empty. */
   removeSession(session: ClientSession): void {
     if (this.#members.get(session.publicId) !== session) return;

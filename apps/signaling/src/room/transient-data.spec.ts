@@ -72,6 +72,24 @@ describe('TransientData', () => {
     expect(data.entries()['b']).toEqual({ value: 'v' });
   });
 
+  it('takes initial data from other nodes without notifying: own keys win, expired ones are dropped, TTLs run', () => {
+    jest.useFakeTimers({ now: 2_000_000 });
+    const { data, changes } = store();
+    data.set('own', 'mine');
+    const added = data.setInitial({
+      own: { value: 'theirs' },
+      plain: { value: [1] },
+      soon: { value: 's', expires: 2_000_100 },
+      gone: { value: 'g', expires: 1_999_999 },
+    });
+    expect(added).toEqual({ plain: [1], soon: 's' });
+    expect(data.get('own')).toBe('mine');
+    expect(changes).toEqual([['own', 'mine', undefined]]);
+    jest.advanceTimersByTime(100);
+    expect(data.get('soon')).toBeUndefined();
+    expect(changes.at(-1)).toEqual(['soon', undefined, 's']);
+  });
+
   it('removes a key when its TTL runs out', () => {
     jest.useFakeTimers();
     const { data, changes } = store();

@@ -119,6 +119,27 @@ export class TransientData {
   }
 
   /**
+   * Takes the entries other nodes had (`GetTransientData`, upstream `SetInitial`) without
+   * notifying: keys already set here win, expired ones are dropped, the byte bound applies.
+   * @returns the keys taken, with their values, for the `initial` message
+   */
+  setInitial(entries: Record<string, { value: unknown; expires?: number }>, now = Date.now()): Record<string, unknown> {
+    const added: Record<string, unknown> = {};
+    for (const key of Object.keys(entries).sort()) {
+      const { value, expires } = entries[key]!;
+      if (this.#entries.has(key) || value === undefined || (expires !== undefined && expires <= now)) continue;
+      const json = JSON.stringify(value);
+      if (this.#bytes + key.length + json.length > this.#maxBytes) continue;
+      this.#bytes += key.length + json.length;
+      const entry: Entry = { value, json, timer: undefined, deadline: undefined };
+      this.#entries.set(key, entry);
+      if (expires !== undefined) this.#arm(key, entry, expires - now);
+      added[key] = value;
+    }
+    return added;
+  }
+
+  /**
    * All keys and values, as sent in the `initial` message. Keys are sorted: Go's encoding/json
    * writes map keys sorted, and captures should compare line by line.
    */
