@@ -74,12 +74,15 @@ describe('GeoIP from a database file', () => {
     client.close();
   });
 
-  it('keeps the loaded database when the file turns bad', async () => {
+  it('keeps the loaded database when the file turns bad; the self-check says so', async () => {
+    const geoipCheck = async () => (await setup.server.selfCheck.run()).checks.find((c) => c.name === 'geoip');
+    expect(await geoipCheck()).toMatchObject({ status: 'ok', detail: expect.stringContaining('GeoLite2-Country built') });
     writeFileSync(file, 'not a database');
     const later = new Date(Date.now() + 10_000);
     utimesSync(file, later, later);
     await expect(setup.server.geoip.database!.update()).rejects.toThrow();
     expect(setup.server.geoip.country('192.0.2.10')).toBe('AT');
+    expect(await geoipCheck()).toMatchObject({ status: 'warning', detail: expect.stringContaining('last update failed') });
   });
 });
 

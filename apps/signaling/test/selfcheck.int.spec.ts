@@ -9,6 +9,7 @@ import { silentLogger } from '@talk-signaling/runtime';
 import { freePort, makeTestCertificate, startNatsServer, waitFor } from '@talk-signaling/testing';
 import { loadServerConfig } from '../src/config';
 import type { CheckResult, SelfCheckReport } from '../src/selfcheck/self-check';
+import { startTestSetup } from './test-server';
 import { SignalingServer } from '../src/signaling-server';
 
 jest.setTimeout(30_000);
@@ -131,6 +132,21 @@ describe('self-check', () => {
     } finally {
       await server.stop();
       await nats.stop();
+    }
+  });
+
+  it('asks every gRPC peer for its id: an answering node is ok, a missing one is reported with a hint', async () => {
+    const [portA, portB, deadPort] = await Promise.all([freePort(), freePort(), freePort()]);
+    const b = await startTestSetup({ nextcloud: good, extraConfig: `[grpc]\nlisten = 127.0.0.1:${portB}` });
+    const a = await startTestSetup({ nextcloud: good, extraConfig: `[grpc]\nlisten = 127.0.0.1:${portA}\ntargets = 127.0.0.1:${portB}, 127.0.0.1:${deadPort}` });
+    try {
+      const grpc = (await a.server.selfCheck.run()).checks.filter((c) => c.name.startsWith('grpc'));
+      expect(grpc.find((c) => c.name === `grpc 127.0.0.1:${portB}`)).toMatchObject({ status: 'ok', detail: expect.stringContaining('answers (version') });
+      const dead = grpc.find((c) => c.name === `grpc 127.0.0.1:${deadPort}`);
+      expect(dead).toMatchObject({ status: 'error', detail: expect.stringContaining('does not answer') });
+      expect(dead!.hint).toContain('[grpc] listen');
+    } finally {
+      await Promise.all([a.stop(), b.stop()]);
     }
   });
 
