@@ -170,6 +170,21 @@ describe('mcu-proxy /proxy protocol against a real Janus', () => {
       payload: { candidate: { candidate: 'candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host', sdpMid: '0', sdpMLineIndex: 0 } },
     });
     expect(cand).toEqual({ id: expect.any(String), type: 'payload', payload: { type: 'candidate', clientId, payload: null } });
+    // Trickled candidates name the publisher by the sid of create-publisher (as the signaling server sends them).
+    const named = await client.payload({
+      type: 'candidate',
+      clientId,
+      sid: '1',
+      payload: { candidate: { candidate: 'candidate:2 1 udp 2122260223 127.0.0.1 50001 typ host', sdpMid: '0', sdpMLineIndex: 0 } },
+    });
+    expect(named.payload).toEqual({ type: 'candidate', clientId, payload: null });
+    const stale = await client.payload({
+      type: 'candidate',
+      clientId,
+      sid: 'an-older-offer',
+      payload: { candidate: { candidate: 'candidate:3 1 udp 2122260223 127.0.0.1 50002 typ host', sdpMid: '0', sdpMLineIndex: 0 } },
+    });
+    expect(stale.type).toBe('error');
     const eoc = await client.payload({ type: 'endOfCandidates', clientId });
     expect(eoc.payload).toEqual({ type: 'endOfCandidates', clientId, payload: null });
 

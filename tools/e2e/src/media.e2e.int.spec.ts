@@ -180,15 +180,7 @@ describe('end-to-end media in headless Chromium (private network namespace)', ()
       expect(result.stats?.videoFramesDecoded).toBeGreaterThan(0);
       expect(result.stats?.audioPacketsReceived).toBeGreaterThan(0);
       expect(result.stats?.remoteCandidate).toContain(result.address);
-      if (mode === 'go-proxy') {
-        expect(result.serverErrors).toEqual({ publisher: [], subscriber: [] });
-      } else {
-        // Known mcu-proxy bug: it checks the publisher's candidates against its Janus handle id
-        // instead of the sid of create-publisher, so the publisher's trickled candidates fail
-        // (media still flows on the candidates in the offer). Tighten to [] once fixed.
-        expect(result.serverErrors.subscriber).toEqual([]);
-        for (const error of result.serverErrors.publisher ?? []) expect(error).toMatch(/^processing_failed/);
-      }
+      expect(result.serverErrors).toEqual({ publisher: [], subscriber: [] });
       expectNothingLeft(outcome);
     }, RUN_TIMEOUT_MS + 20_000);
   }
@@ -208,9 +200,7 @@ describe('end-to-end media in headless Chromium (private network namespace)', ()
       expect.objectContaining({ url: second, connected: true, publishers: 0, clients: 1 }),
     ]);
     expect(result.processes.filter((p) => p.comm === 'janus')).toHaveLength(2);
-    // The publisher's candidates: the known mcu-proxy sid bug (see above).
-    expect(result.serverErrors.subscriber).toEqual([]);
-    for (const error of result.serverErrors.publisher ?? []) expect(error).toMatch(/^processing_failed/);
+    expect(result.serverErrors).toEqual({ publisher: [], subscriber: [] });
     expectNothingLeft(outcome);
   }, RUN_TIMEOUT_MS + 20_000);
 

@@ -166,7 +166,7 @@ export class CommandHandler {
       await publisher.close();
       return;
     }
-    const client: PublisherClient = { kind: 'publisher', id: clientId, session, streamType: type, bitrate, publisher, queue: Promise.resolve() };
+    const client: PublisherClient = { kind: 'publisher', id: clientId, session, streamType: type, bitrate, publisher, sid: cmd.sid ?? '', queue: Promise.resolve() };
     this.#o.clients.add(client);
     this.#o.metrics.publishers.inc({ type });
     this.#o.metrics.publishersTotal.inc({ type });

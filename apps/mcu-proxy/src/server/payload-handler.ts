@@ -77,7 +77,8 @@ export class PayloadHandler {
           return { ...(await publisher.offer({ ...offer, sdp: this.#candidates.filterSdp(offer.sdp) })) };
         }
         case 'candidate': {
-          if (sid !== '' && sid !== publisher.sid) throw new Error(`candidate message sid (${sid}) does not match publisher sid (${publisher.sid})`);
+          // Upstream compares with the sid the signaling server gave in `create-publisher`, not Janus's handle.
+          if (sid !== '' && sid !== client.sid) throw new Error(`candidate message sid (${sid}) does not match publisher sid (${client.sid})`);
           const candidate = toCandidate(body);
           // A filtered candidate is dropped silently (upstream).
           if (!this.#candidates.filtered(candidate.candidate)) await publisher.trickle(candidate);

@@ -15,6 +15,8 @@ interface ClientBase {
 export interface PublisherClient extends ClientBase {
   readonly kind: 'publisher';
   readonly publisher: VideoRoomPublisher;
+  /** The signaling side's `sid` of `create-publisher`: its payloads name the publisher by it. */
+  readonly sid: string;
 }
 
 export interface SubscriberClient extends ClientBase {
