@@ -50,13 +50,15 @@ describe('pending queue budget of a detached session', () => {
     const s = await start({ maxMessages: 1024, maxBytes: 64 * 1024 });
     const { a, b } = await detachedPair(s);
     for (let i = 0; i < 5; i++) a.client.send(roomMessage(i, 'x'.repeat(1024)));
-    await waitFor(() => s.server.sessions.byPublicId(b.sessionid)!.pendingCount === 5, { timeout: 5_000, name: 'five queued' });
+    // The five messages (and whatever room events b was sent meanwhile) wait for b.
+    const queued = () => s.server.sessions.byPublicId(b.sessionid)!.pendingCount;
+    await waitFor(() => queued() >= 5, { timeout: 5_000, name: 'five queued' });
     const again = await TestClient.connect(s.wsUrl);
     clients.push(again);
     expect((await again.resume(b.resumeid)).type).toBe('hello');
     await again.next('welcome');
     const replayed = [];
-    for (let i = 0; i < 5; i++) replayed.push((await again.next('message')).message.data.i);
+    for (let i = 0; i < 5; i++) replayed.push((await again.waitForMessage((m) => m.type === 'message')).message.data.i);
     expect(replayed).toEqual([0, 1, 2, 3, 4]);
   });
 
