@@ -399,6 +399,7 @@ export class SignalingServer {
         version: SERVER_VERSION,
         features: () => this.features.welcome,
         nats: () => this.bus.info(),
+        grpc: () => this.cluster?.serverInfo(),
         sfu: () => this.sfu?.serverInfo?.(),
         dialout: () =>
           [...this.sessions.all()]

@@ -154,6 +154,8 @@ describe('gRPC answers of a node ([grpc] listen)', () => {
 /** Two nodes that know each other over gRPC (no NATS needed for these lookups). */
 describe('two nodes over gRPC: cluster-wide session limit and room session uniqueness', () => {
   let nextcloud: FakeNextcloud;
+  let targetB = '';
+  let deadTarget = '';
   let a: TestSetup;
   let b: TestSetup;
   const clients: TestClient[] = [];
@@ -162,6 +164,8 @@ describe('two nodes over gRPC: cluster-wide session limit and room session uniqu
     nextcloud = await startFakeNextcloud({ secret: 'test-backend-secret' });
     nextcloud.setRoom('room-c', {});
     const [portA, portB, deadPort] = await Promise.all([freePort(), freePort(), freePort()]);
+    targetB = `127.0.0.1:${portB}`;
+    deadTarget = `127.0.0.1:${deadPort}`;
     const grpc = (own: number, others: number[]) => `[grpc]\nlisten = 127.0.0.1:${own}\ntargets = ${others.map((p) => `127.0.0.1:${p}`).join(', ')}`;
     const common = { nextcloud, roomEventBatchMs: 5, timeouts: { resumeWindowMs: 50 }, backendConfig: 'sessionlimit = 2' };
     // Node a also lists an unreachable node and itself: it skips itself, and the dead one only costs the 1 s deadline.
@@ -196,9 +200,17 @@ describe('two nodes over gRPC: cluster-wide session limit and room session uniqu
     return { client, reply };
   }
 
-  it('each node sees the other (itself skipped, the unreachable one kept as a peer)', () => {
+  it('each node sees the other (itself skipped, the unreachable one kept as a peer), also in the server info', async () => {
     expect(a.server.cluster!.peers!.peers().map((p) => p.target)).toHaveLength(2);
     expect(b.server.cluster!.peers!.peers()).toHaveLength(1);
+    const info = (await (await fetch(`${a.baseUrl}api/v1/serverinfo`)).json()) as { grpc: unknown[] };
+    expect(info.grpc).toEqual(
+      expect.arrayContaining([
+        { target: targetB, connected: true, version: SERVER_VERSION },
+        { target: deadTarget, connected: false },
+      ]),
+    );
+    expect(info.grpc).toHaveLength(2);
   });
 
   it('counts the sessions of both nodes against [backend] sessionlimit', async () => {

@@ -105,6 +105,19 @@ export class ClusterNode implements HubCluster, RoomCluster {
     return found.peer.proxySession({ sessionId: found.sessionId, remoteAddr: info.ip, country: info.country ?? '', userAgent: info.userAgent });
   }
 
+  /** The peers for `/api/v1/serverinfo` (upstream: version only while connected). */
+  serverInfo(): { target: string; ip?: string; connected: boolean; version?: string }[] {
+    return (this.#peers?.peers() ?? []).map((peer) => {
+      const connected = peer.connected;
+      return {
+        target: peer.target,
+        ...(peer.ip === undefined ? {} : { ip: peer.ip }),
+        connected,
+        ...(connected && peer.version !== '' ? { version: peer.version } : {}),
+      };
+    });
+  }
+
   /** SIGHUP: gRPC targets and client credentials (upstream). */
   reload(config: Pick<ServerConfig, 'grpc'>): void {
     this.#peers?.reload(config.grpc);

@@ -8,6 +8,8 @@ export interface ServerInfoSource {
   features(): readonly string[];
   /** The message bus (upstream's `BackendServerInfoNats`: urls, connected, serverurl, serverid, version, clustername). */
   nats?(): { urls: string[]; connected: boolean; serverurl?: string; serverid?: string; version?: string; clustername?: string } | undefined;
+  /** gRPC peers (upstream's `BackendServerInfoGrpc`: target, ip, connected, version), when `[grpc]` is set. */
+  grpc?(): { target: string; ip?: string; connected: boolean; version?: string }[] | undefined;
   /** The SFU (`mode` and its Janus or proxies), when there is one. */
   sfu?(): Record<string, unknown> | undefined;
   /** Dialout-capable internal clients. */
@@ -28,6 +30,8 @@ export function addServerInfoRoute(
     if (sfu) info['sfu'] = sfu;
     const nats = opts.source.nats?.();
     if (nats) info['nats'] = nats;
+    const grpc = opts.source.grpc?.();
+    if (grpc && grpc.length > 0) info['grpc'] = grpc;
     const body = JSON.stringify(info, null, 2);
     res.writeHead(200, {
       'Content-Type': 'application/json; charset=utf-8',
