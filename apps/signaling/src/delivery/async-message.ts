@@ -61,10 +61,17 @@ export function isSessionJoined(m: object): m is AsyncRoomEvent {
   return (m as { type?: unknown }).type === 'asyncroom' && typeof event === 'object' && event !== null && event.type === 'sessionjoined' && typeof event.sessionid === 'string';
 }
 
-/** A bus message that can be delivered to sessions: `message` type with a message object. */
+/**
+ * A bus message that can be delivered to sessions: `message` type with a server message whose
+ * payload, when present, is an object (`{type:'event', event:{...}}`) — what upstream's typed
+ * decoding lets through; `{type:'event', event:null}` from another node is dropped.
+ */
 export function isServerMessage(m: object): m is AsyncServerMessage {
-  const message = (m as { type?: unknown; message?: unknown }).message;
-  return (m as { type?: unknown }).type === 'message' && typeof message === 'object' && message !== null && typeof (message as { type?: unknown }).type === 'string';
+  if ((m as { type?: unknown }).type !== 'message') return false;
+  const message = (m as { message?: unknown }).message as Record<string, unknown> | null | undefined;
+  if (typeof message !== 'object' || message === null || Array.isArray(message) || typeof message['type'] !== 'string') return false;
+  const payload = message[message['type']];
+  return payload === undefined || (typeof payload === 'object' && payload !== null && !Array.isArray(payload));
 }
 
 /** A bus message carrying a backend room request. */
