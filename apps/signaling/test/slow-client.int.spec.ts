@@ -36,7 +36,13 @@ describe('a client that stops reading', () => {
         if (m.message.data.payload.length === payload.length) received++;
       }
     })();
-    for (let i = 0; i < total; i++) sender.client.send({ type: 'message', message: { recipient: { type: 'room' }, data: { i, payload } } });
+    // Paced in windows of 4 frames (128 KiB, half the bound), so the reader is never close to the
+    // bound however busy the machine is, while the paused client falls further behind each window.
+    const WINDOW = 4;
+    for (let i = 0; i < total; i += WINDOW) {
+      for (let j = i; j < i + WINDOW; j++) sender.client.send({ type: 'message', message: { recipient: { type: 'room' }, data: { i: j, payload } } });
+      await waitFor(() => received >= i + WINDOW, { timeout: 10_000, name: `reader got ${i + WINDOW}` });
+    }
     await done;
     expect(received).toBe(total);
 
