@@ -94,10 +94,8 @@ describe('transient data', () => {
   });
 
   // On two nodes (transient.clustered.int.spec.ts) a joiner on a node that did not host the room
-  // yet needs GetTransientData from the other node: not yet (README, [grpc]).
-  const onOneServer = process.env['TALK_TEST_NODES'] ? it.skip : it;
-
-  onOneServer('sends the current data to a joiner after its room reply and before the join events', async () => {
+  // yet gets the data through GetTransientData from the other node, in the same order.
+  it('sends the current data to a joiner after its room reply and before the join events', async () => {
     const a = await joined('cat', 'room-u', 0);
     a.client.send({ type: 'transient', transient: { type: 'set', key: 'z', value: [1, 2] } });
     a.client.send({ type: 'transient', transient: { type: 'set', key: 'a', value: 'x' } });

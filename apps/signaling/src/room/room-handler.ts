@@ -148,8 +148,9 @@ export class RoomHandler implements SessionListener {
       const answer = await this.#validate(session, roomid, sessionid);
       if (session.closed) return;
       await this.#disconnectRemote(session, sessionid);
+      const initialTransient = await this.#remoteTransient(session, roomid);
       if (session.closed) return;
-      this.#join(session, message.id, roomid, sessionid, answer);
+      this.#join(session, message.id, roomid, sessionid, answer, initialTransient);
     } catch (err) {
       if (session.closed) return;
       const error = err instanceof SignalingError ? err : new SignalingError('internal_error', (err as Error).message);
@@ -191,6 +192,7 @@ export class RoomHandler implements SessionListener {
     roomid: string,
     sessionid: string | undefined,
     answer: { properties?: unknown; userId?: string; permissions?: string[] },
+    initialTransient?: Record<string, { value: unknown; expires?: number }>,
   ): void {
     const { roomSessions, rooms } = this.#deps;
     if (sessionid) {
@@ -207,19 +209,19 @@ export class RoomHandler implements SessionListener {
     const reply: Record<string, unknown> = { roomid };
     if (room.properties !== undefined) reply['properties'] = room.properties;
     this.#deps.router.send(session, serverFrame(id, 'room', reply));
-    const first = room.size === 0;
+    // Before the joiner is added: it gets it in its `initial` message, right after the reply.
+    if (initialTransient) room.addInitialTransient(initialTransient);
     room.addSession(session);
-    if (first) this.#fetchTransient(room, session);
   }
 
-  /** A room new on this node gets the transient data its other nodes hold (upstream, 1 s). */
-  #fetchTransient(room: Room, session: ClientSession): void {
+  /**
+   * A room this node does not host yet gets the transient data its other nodes hold (upstream
+   * `fetchInitialTransientData`, 1 s) before the first member joins here; undefined otherwise.
+   */
+  async #remoteTransient(session: ClientSession, roomid: string): Promise<Record<string, { value: unknown; expires?: number }> | undefined> {
     const cluster = this.#deps.cluster;
-    if (!cluster?.hasPeers) return;
-    void cluster.remoteTransientData(room.id, session.backend.urls).then(
-      (entries) => room.addInitialTransient(entries),
-      (err: unknown) => session.log.warn({ err }, 'could not fetch transient data from other nodes'),
-    );
+    if (!cluster?.hasPeers || this.#deps.rooms.get(session.backend.id, roomid) !== undefined) return undefined;
+    return cluster.remoteTransientData(roomid, session.backend.urls);
   }
 
   #armJoinTimer(session: ClientSession): void {
