@@ -38,9 +38,14 @@ describe('pending queue budget of a detached session', () => {
     const a = await joined(s, 'a');
     const b = await joined(s, 'b');
     await waitFor(() => s.server.rooms.get('nc1', 'queue')?.size === 2, { timeout: 5_000, name: 'both in the room' });
+    // Both have seen b's (batched) join before b goes, so no room event of the join lands in
+    // b's queue: the queue then holds exactly what a test sends.
+    const joinOfB = (m: { type: string; event?: { type: string; join?: { sessionid: string }[] } }) =>
+      m.type === 'event' && m.event?.type === 'join' && (m.event.join ?? []).some((e) => e.sessionid === b.sessionid);
+    await a.client.waitForMessage(joinOfB);
+    await b.client.waitForMessage(joinOfB);
     b.client.close();
     await waitFor(() => s.server.sessions.byPublicId(b.sessionid)?.connection === undefined, { timeout: 5_000, name: 'b detached' });
-    await a.client.waitForMessage((m) => m.type === 'event' && m.event.type === 'join' && m.event.join.some((e: { sessionid: string }) => e.sessionid === b.sessionid));
     return { a, b };
   }
 
