@@ -33,7 +33,10 @@ export interface LoggerOptions {
 /**
  * Structured JSON lines on stdout (pino): one object per event, ids as fields. Writes are
  * asynchronous (sonic-boom): a synchronous write per line cost ~80 µs of the event loop per
- * session created or closed in a connect storm. Call `flush()` before exiting.
+ * session created or closed in a connect storm. Lines are also gathered into writes of at
+ * least 4 KiB, flushed every 250 ms at the latest (one `fs.write` per line was ~13 % of the
+ * server's CPU in a hello storm); pino flushes synchronously on exit. Call `flush()` before
+ * exiting.
  */
 export function createLogger(options: LoggerOptions): Logger {
   return pino(
@@ -44,7 +47,7 @@ export function createLogger(options: LoggerOptions): Logger {
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
     },
-    pino.destination({ dest: 1, sync: false }),
+    pino.destination({ dest: 1, sync: false, minLength: 4096, periodicFlush: 250 }),
   ) as unknown as Logger;
 }
 
