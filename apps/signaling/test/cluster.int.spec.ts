@@ -1,4 +1,4 @@
-import { TestClient } from '@talk-signaling/testing';
+import { TestClient, waitFor } from '@talk-signaling/testing';
 import { startTestCluster, type TestCluster } from './test-cluster';
 import { INTERNAL_SECRET, type TestSetup } from './test-server';
 
@@ -179,6 +179,21 @@ describe('two nodes over NATS', () => {
     const removed = { type: 'transient', transient: { type: 'remove', key: 'foo', oldvalue: 'two' } };
     expect(await ann.client.next()).toEqual(removed);
     expect(await ben.client.next()).toEqual(removed);
+
+    // The same key changed on both nodes at once, many times: every node ends with one value.
+    for (let i = 0; i < 20; i++) {
+      ann.client.send({ type: 'transient', transient: { type: 'set', key: 'race', value: `ann-${i}` } });
+      ben.client.send(i % 5 === 4 ? { type: 'transient', transient: { type: 'remove', key: 'race' } } : { type: 'transient', transient: { type: 'set', key: 'race', value: `ben-${i}` } });
+    }
+    ann.client.send({ type: 'transient', transient: { type: 'set', key: 'done', value: 1 } });
+    ben.client.send({ type: 'transient', transient: { type: 'set', key: 'done2', value: 1 } });
+    const roomOn = (node: TestSetup) => node.server.rooms.get('nc1', 'tr')!;
+    await waitFor(() => [one, two].every((n) => roomOn(n).transient.get('done') === 1 && roomOn(n).transient.get('done2') === 1), { timeout: 10_000, name: 'all changes applied' });
+    expect(roomOn(one).transient.get('race')).toEqual(roomOn(two).transient.get('race'));
+    ann.client.send({ type: 'transient', transient: { type: 'remove', key: 'race' } });
+    for (const key of ['done', 'done2']) ann.client.send({ type: 'transient', transient: { type: 'remove', key } });
+    await waitFor(() => [one, two].every((n) => roomOn(n).transient.size === 0), { timeout: 10_000, name: 'all removed' });
+    for (const u of [ann, ben]) while ((await u.client.next('transient', 500).catch(() => undefined)) !== undefined);
 
     // A TTL runs out on both nodes.
     ann.client.send({ type: 'transient', transient: { type: 'set', key: 'short', value: 1, ttl: 300_000_000 } });

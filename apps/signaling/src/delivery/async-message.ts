@@ -47,8 +47,8 @@ export function asyncMessage(message: ServerMessageObject): AsyncServerMessage {
   return { type: 'message', sendtime: new Date().toISOString(), message };
 }
 
-export function asyncRoomRequest(room: RoomRequest): AsyncRoomRequest {
-  return { type: 'room', sendtime: new Date().toISOString(), room };
+export function asyncRoomRequest(room: RoomRequest, sendtime = new Date().toISOString()): AsyncRoomRequest {
+  return { type: 'room', sendtime, room };
 }
 
 export function asyncRoomEvent(event: AsyncRoomEvent['asyncroom']): AsyncRoomEvent {

@@ -128,8 +128,8 @@ export class Router {
   }
 
   /** A backend room request, for every node that hosts the room (this one included). */
-  toBackendRoom(roomId: string, backendId: string, request: RoomRequest): void {
-    this.#bus.publish(backendRoomSubject(roomId, backendId), asyncRoomRequest(request));
+  toBackendRoom(roomId: string, backendId: string, request: RoomRequest, sendtime?: string): void {
+    this.#bus.publish(backendRoomSubject(roomId, backendId), asyncRoomRequest(request, sendtime));
   }
 
   /**

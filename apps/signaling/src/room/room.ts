@@ -54,6 +54,8 @@ export class Room implements SessionRoom {
   readonly #nodesSubscription: BusSubscription;
   /** Transient requests this node published: they come back from the bus as the same objects. */
   readonly #ownRequests = new WeakSet<object>();
+  /** The last change of each transient key (see #isLatest); oldest entries forgotten past a bound. */
+  readonly #lastChanges = new Map<string, { at: number; json: string | undefined }>();
   /** Joiners this node announced to the room's other nodes whose announcement has not come back yet. */
   readonly #announced = new Set<string>();
   /** Joined since the last flush; not yet announced. */
@@ -207,14 +209,17 @@ export class Room implements SessionRoom {
    */
   setTransient(key: string, value: unknown, ttlNs?: number): TransientSetResult {
     const result = this.transient.trySet(key, value, ttlFromNanoseconds(ttlNs));
-    if (result !== 'full') this.#toNodes({ type: 'transient', transient: { action: 'set', key, value, ...(ttlNs ? { ttl: ttlNs } : {}) } });
+    if (result !== 'full') {
+      const json = value === undefined ? undefined : JSON.stringify(value);
+      this.#toNodes(key, json, { type: 'transient', transient: { action: 'set', key, value, ...(ttlNs ? { ttl: ttlNs } : {}) } });
+    }
     return result;
   }
 
   /** Removes a key of the transient data here and on the room's other nodes. */
   removeTransient(key: string): void {
     this.transient.remove(key);
-    this.#toNodes({ type: 'transient', transient: { action: 'delete', key } });
+    this.#toNodes(key, undefined, { type: 'transient', transient: { action: 'delete', key } });
   }
 
   /** Publishes a server message to every member of the room on every node. */
@@ -309,9 +314,33 @@ export class Room implements SessionRoom {
     if (((update['event'] as { update: { users: unknown[] } }).update.users.length ?? 0) > 0) this.publish(update);
   }
 
-  #toNodes(request: RoomRequest): void {
+  /** Publishes a local transient change, stamped later than any change of the key seen so far. */
+  #toNodes(key: string, json: string | undefined, request: RoomRequest): void {
+    const at = Math.max(Date.now(), (this.#lastChanges.get(key)?.at ?? 0) + 1);
+    this.#remember(key, at, json);
     this.#ownRequests.add(request);
-    this.#opts.router.toBackendRoom(this.id, this.backendId, request);
+    this.#opts.router.toBackendRoom(this.id, this.backendId, request, new Date(at).toISOString());
+  }
+
+  /**
+   * Whether a change of `key` made on another node at `at` (its `sendtime`) is newer than the
+   * last one applied here. Two nodes changing one key at the same moment settle it the same way
+   * on every node: the later change wins, a remove wins a tie, then the larger JSON. (Upstream
+   * gets one order from the NATS server; this node hands its own changes to its members without
+   * the round trip.)
+   */
+  #isLatest(key: string, at: number, json: string | undefined): boolean {
+    if (!Number.isFinite(at)) return true;
+    const last = this.#lastChanges.get(key);
+    if (last && !(at > last.at || (at === last.at && winsTie(json, last.json)))) return false;
+    this.#remember(key, at, json);
+    return true;
+  }
+
+  #remember(key: string, at: number, json: string | undefined): void {
+    this.#lastChanges.delete(key);
+    this.#lastChanges.set(key, { at, json });
+    if (this.#lastChanges.size > MAX_REMEMBERED_CHANGES) this.#lastChanges.delete(this.#lastChanges.keys().next().value!);
   }
 
   /** What the room's nodes tell each other: joins, and transient data changes made elsewhere. */
@@ -326,8 +355,11 @@ export class Room implements SessionRoom {
     const change = request['transient'] as { action?: unknown; key?: unknown; value?: unknown; ttl?: unknown } | undefined;
     if (typeof change !== 'object' || change === null || typeof change.key !== 'string' || change.key === '') return;
     const ttl = typeof change.ttl === 'number' && Number.isFinite(change.ttl) && change.ttl > 0 ? change.ttl : undefined;
+    if (change.action !== 'delete' && change.action !== 'set') return;
+    const json = change.action === 'set' && change.value !== undefined ? JSON.stringify(change.value) : undefined;
+    if (!this.#isLatest(change.key, Date.parse(message.sendtime), json)) return;
     if (change.action === 'delete') this.transient.remove(change.key);
-    else if (change.action === 'set' && this.transient.trySet(change.key, change.value, ttlFromNanoseconds(ttl)) === 'full') {
+    else if (this.transient.trySet(change.key, change.value, ttlFromNanoseconds(ttl)) === 'full') {
       this.log.warn({ key: change.key }, 'transient data from another node does not fit this room');
     }
   }
@@ -361,6 +393,15 @@ export class Room implements SessionRoom {
     for (const member of this.#members.values()) this.#opts.router.deliver(member, message);
   }
 }
+
+/** Of two changes of a key stamped alike, a remove (no JSON) beats a set, then the larger JSON wins. */
+function winsTie(json: string | undefined, lastJson: string | undefined): boolean {
+  if (json === undefined) return lastJson !== undefined;
+  return lastJson !== undefined && json > lastJson;
+}
+
+/** Transient keys whose last change a room remembers to order changes from several nodes. */
+const MAX_REMEMBERED_CHANGES = 4096;
 
 /** Client and internal sessions get transient data (upstream: `*ClientSession`); virtual ones do not. */
 function isTransientListener(session: ClientSession): boolean {
