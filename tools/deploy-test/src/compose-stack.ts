@@ -90,6 +90,11 @@ export async function startComposeStack(nextcloud: FakeNextcloud, opts: { withPr
     run('podman-compose', ['--podman-path', COMPOSE_PODMAN, '-p', project, ...files, ...args], { timeoutMs, env });
   const down = async (): Promise<void> => {
     await compose(['down'], 120_000);
+    // podman-compose 1.0.3's down stops and then removes each container; one that its restart
+    // policy brought back in between survives it. Nothing of the project may outlive the test.
+    const left = await run(PODMAN_SH, ['ps', '--all', '--quiet', '--filter', `label=io.podman.compose.project=${project}`], { timeoutMs: 30_000 });
+    const ids = left.stdout.split('\n').filter((id) => id !== '');
+    if (ids.length > 0) await run(PODMAN_SH, ['rm', '--force', '--time=0', ...ids], { timeoutMs: 60_000 });
     // podman-compose 1.0.3 creates the project's default network even though no service uses it.
     await run(PODMAN_SH, ['network', 'rm', '--force', `${project}_default`], { timeoutMs: 30_000 });
     rmSync(dir, { recursive: true, force: true });
