@@ -22,6 +22,7 @@ import { CHROMIUM_ARGS, CHROMIUM_PATH, type E2eResult } from './result';
 import { runScenario, type ScenarioResult } from './scenario';
 import { mcuStats, startE2eProxies, waitForProxiesConnected, type E2eProxy } from './proxy';
 import { startE2eSignaling, type E2eSignaling } from './signaling';
+import { proxyCommandCounts, startGoSignaling, waitForProxySession } from './go-signaling';
 
 const ROOM = 'e2e-media-room';
 const BACKEND_SECRET = 'e2e-backend-secret';
@@ -33,14 +34,18 @@ const { values: flags } = parseArgs({
   },
   strict: true,
 });
-const MODES = ['signaling', 'janus', 'proxy', 'go-proxy', 'proxy-remote'] as const;
+const MODES = ['signaling', 'janus', 'proxy', 'go-proxy', 'proxy-remote', 'go-signaling'] as const;
 const mode = MODES.find((m) => m === flags.mode) ?? 'signaling';
 /**
  * Proxy modes: signaling → (our mcu-proxy | the Go proxy 0.4.1) → Janus, the first media only;
  * `proxy-remote`: two of our proxies, each with its own Janus, the publisher on the first and the
- * subscriber (another GeoIP country) on the second, which pulls the stream as a remote stream.
+ * subscriber (another GeoIP country) on the second, which pulls the stream as a remote stream;
+ * `go-signaling`: the Go signaling server 0.4.1 → our mcu-proxy, a screen stream only (Debian's
+ * build refuses camera offers).
  */
-const viaProxy = mode === 'proxy' || mode === 'go-proxy' || mode === 'proxy-remote';
+const viaProxy = mode === 'proxy' || mode === 'go-proxy' || mode === 'proxy-remote' || mode === 'go-signaling';
+/** The stream published and subscribed first: the camera, or a canvas as screen share (Go server). */
+const firstStream = mode === 'go-signaling' ? 'screen' : 'video';
 /** `proxy-remote`: the subscriber's page connects through the bridge address, placed in another country. */
 const REMOTE_COUNTRIES = { publisher: 'DE', subscriber: 'US' };
 const totalTimeoutMs = Number(flags.timeout);
@@ -121,7 +126,11 @@ async function run(): Promise<InboundStats> {
     });
     mark('proxy');
   }
-  if (mode !== 'janus') {
+  if (mode === 'go-signaling') {
+    started.signaling = await startGoSignaling({ backendSecret: BACKEND_SECRET, mcuSection: (started.proxy as E2eProxy).mcuSection });
+    await waitForProxySession((started.proxy as E2eProxy).urls[0] as string, remaining());
+    mark('signaling');
+  } else if (mode !== 'janus') {
     started.signaling = await startE2eSignaling({
       mainJs: path.join(repoRoot, 'dist/apps/signaling/main.js'),
       backendUrl: nc.url,
@@ -153,7 +162,7 @@ async function run(): Promise<InboundStats> {
 
   const janusRoom = 1000 + Math.floor(Math.random() * 1e6);
   const pageUrl = (role: string, user: { userid: string; ticket: string }, extra: Record<string, string> = {}): string => {
-    const q = new URLSearchParams({ role, mode: viaProxy ? 'signaling' : mode, room: ROOM, userid: user.userid, ticket: user.ticket, backend: nc.backendUrl, ...extra });
+    const q = new URLSearchParams({ role, mode: viaProxy ? 'signaling' : mode, room: ROOM, userid: user.userid, ticket: user.ticket, backend: nc.backendUrl, stream: firstStream, ...extra });
     if (started.signaling !== undefined && extra['ws'] === undefined) q.set('ws', started.signaling.wsUrl);
     q.set('janus', started.janus?.url ?? '');
     q.set('janusRoom', String(janusRoom));
@@ -170,7 +179,9 @@ async function run(): Promise<InboundStats> {
   await subscriber.goto(pageUrl('subscriber', subscriberUser, { feed: published.sessionId ?? '', ...subscriberWs }), { timeout: remaining() });
   const received = await watchPage(subscriber, 'subscriber', (s) => s.phase === 'done');
   mark('media');
-  if (started.signaling !== undefined && started.proxy !== undefined) proxyStats = (await mcuStats(started.signaling.wsUrl))?.details;
+  // Go signaling: what our proxy was asked to do (its command counters); otherwise our server's view of its proxies.
+  if (mode === 'go-signaling') proxyStats = await proxyCommandCounts((started.proxy as E2eProxy).urls[0] as string);
+  else if (started.signaling !== undefined && started.proxy !== undefined) proxyStats = (await mcuStats(started.signaling.wsUrl))?.details;
   if (started.signaling === undefined || viaProxy) return received.stats as InboundStats;
 
   const pages = { publisher, subscriber };
@@ -267,7 +278,8 @@ async function main(): Promise<void> {
   }
   const leftover = await teardown();
   mark('teardown');
-  const ok = error === undefined && stats !== undefined && stats.videoFramesDecoded > 0 && stats.audioPacketsReceived > 0;
+  // The screen stream of mode go-signaling carries no audio.
+  const ok = error === undefined && stats !== undefined && stats.videoFramesDecoded > 0 && (firstStream === 'screen' || stats.audioPacketsReceived > 0);
   const result: E2eResult = {
     ok,
     mode,

@@ -204,6 +204,24 @@ describe('end-to-end media in headless Chromium (private network namespace)', ()
     expectNothingLeft(outcome);
   }, RUN_TIMEOUT_MS + 20_000);
 
+  // The other interop direction: the Go signaling server 0.4.1 of the Debian package
+  // (`[mcu] type = proxy`) in front of our mcu-proxy. The publisher shares a canvas as screen
+  // (Debian's build refuses camera offers); the pages send hello without waiting for a welcome.
+  it('the subscriber decodes the publisher\'s screen through the Go signaling server 0.4.1, our mcu-proxy and Janus', async () => {
+    const outcome = await runInNetns('go-signaling');
+    expectSuccess(outcome);
+    const { result } = outcome;
+    expect(result.proxy).toBe('ours');
+    expect(result.stats?.videoFramesDecoded).toBeGreaterThanOrEqual(10);
+    expect(result.stats?.audioPacketsReceived).toBe(0);
+    expect(result.stats?.remoteCandidate).toContain(result.address);
+    // Our proxy carried the call: one publisher and one subscriber asked for by the Go server.
+    expect(result.proxyStats).toEqual(expect.objectContaining({ 'create-publisher': 1, 'create-subscriber': 1 }));
+    expect(result.processes.map((p) => p.comm)).toEqual(expect.arrayContaining(['janus', 'chromium', 'nats-server']));
+    expect(result.serverErrors).toEqual({ publisher: [], subscriber: [] });
+    expectNothingLeft(outcome);
+  }, RUN_TIMEOUT_MS + 20_000);
+
   // The same two pages talking to Janus' VideoRoom directly: checks the harness itself (namespace,
   // bridge address, Janus ICE settings, Chromium flags), so a failure of the test above that this
   // one does not share points at the signaling server.

@@ -22,7 +22,7 @@ export const CHROMIUM_ARGS: readonly string[] = [
 /** The one JSON line the runner prints on stdout. */
 export interface E2eResult {
   ok: boolean;
-  mode: 'signaling' | 'janus' | 'proxy' | 'go-proxy' | 'proxy-remote';
+  mode: 'signaling' | 'janus' | 'proxy' | 'go-proxy' | 'proxy-remote' | 'go-signaling';
   error?: string;
   /** The subscriber's last getStats() reading. */
   stats?: InboundStats;

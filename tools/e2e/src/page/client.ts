@@ -22,6 +22,8 @@ declare global {
 
 const params = new URLSearchParams(location.search);
 const role = params.get('role') === 'subscriber' ? 'subscriber' : 'publisher';
+/** Signaling mode: the stream published and subscribed on load (`screen`: a canvas, video only). */
+const firstStream: StreamType = params.get('stream') === 'screen' ? 'screen' : 'video';
 const state: E2eState = { role, phase: 'starting', log: [], startedAt: Date.now() };
 window.e2e = state;
 
@@ -130,9 +132,14 @@ function newPeerConnection(label = 'video'): RTCPeerConnection {
   return pc;
 }
 
-async function waitForMedia(pc: RTCPeerConnection): Promise<void> {
+/**
+ * Until a video frame was decoded and audio packets arrived; a screen stream (no audio) waits for
+ * 10 frames instead, so a stream that stalls after its first frame does not pass.
+ */
+async function waitForMedia(pc: RTCPeerConnection, streamType: StreamType = 'video'): Promise<void> {
   state.phase = 'receiving';
-  const stats: InboundStats = await pollInboundStats(pc, (s) => {
+  const until = streamType === 'video' ? { withAudio: true, minFrames: 1 } : { withAudio: false, minFrames: 10 };
+  const stats: InboundStats = await pollInboundStats(pc, until, (s) => {
     state.stats = s;
   });
   state.stats = stats;
@@ -169,8 +176,11 @@ function canvasScreenStream(): MediaStream {
 async function runSignaling(): Promise<void> {
   const url = required('ws');
   const ch = await Channel.open(url);
-  const welcome = await ch.next((m) => m.type === 'welcome', 'welcome');
-  log(`welcome ${JSON.stringify(welcome.welcome?.features ?? [])}`);
+  // Hello right away, as Talk's clients do: the Go server 0.4.1 sends no `welcome` (newer servers
+  // do, before anything else; it is only logged here).
+  ch.onOther((m) => {
+    if (m.type === 'welcome') log(`welcome ${JSON.stringify(m.welcome?.features ?? [])}`);
+  });
 
   let seq = 0;
   const nextId = (): string => `${role}-${++seq}`;
@@ -286,7 +296,8 @@ async function runSignaling(): Promise<void> {
       stats: notImplemented('stats'),
       offers: notImplemented('offers'),
     };
-    await publish('video', await navigator.mediaDevices.getUserMedia({ audio: true, video: true }));
+    if (firstStream === 'screen') await publish('screen', canvasScreenStream());
+    else await publish('video', await navigator.mediaDevices.getUserMedia({ audio: true, video: true }));
     state.phase = 'publishing';
     return;
   }
@@ -377,10 +388,10 @@ async function runSignaling(): Promise<void> {
       return { offers: sub.offers, answers: sub.answers, sid: sub.sid };
     },
   };
-  log(`publisher ${publisher}: requestoffer`);
-  const { sub } = subscribe('video');
+  log(`publisher ${publisher}: requestoffer (${firstStream})`);
+  const { sub } = subscribe(firstStream);
   // The connection stays open: the runner drives the further steps through window.e2eApi.
-  await waitForMedia(sub.pc);
+  await waitForMedia(sub.pc, firstStream);
 }
 
 // ---------------------------------------------------------------------------------------------

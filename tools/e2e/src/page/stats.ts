@@ -47,16 +47,16 @@ export function inboundCounters(report: RTCStatsReport): Omit<InboundStats, 'pol
 }
 
 /**
- * Polls `pc.getStats()` until video frames were decoded and audio packets received; `progress`
+ * Polls `pc.getStats()` until `minFrames` video frames were decoded and (`withAudio`) audio packets received; `progress`
  * sees every intermediate reading. The caller (the runner) bounds the wait.
  */
-export async function pollInboundStats(pc: RTCPeerConnection, progress: (s: InboundStats) => void): Promise<InboundStats> {
+export async function pollInboundStats(pc: RTCPeerConnection, until: { withAudio: boolean; minFrames: number }, progress: (s: InboundStats) => void): Promise<InboundStats> {
   const start = Date.now();
   for (;;) {
     const counters = inboundCounters(await pc.getStats());
     const reading = { ...counters, pollMs: Date.now() - start };
     progress(reading);
-    if (counters.videoFramesDecoded > 0 && counters.audioPacketsReceived > 0) return reading;
+    if (counters.videoFramesDecoded >= until.minFrames && (!until.withAudio || counters.audioPacketsReceived > 0)) return reading;
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
 }
