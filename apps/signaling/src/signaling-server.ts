@@ -304,6 +304,7 @@ export class SignalingServer {
       roomSessions: this.roomSessions,
       router,
       dialouts: this.dialouts,
+      remoteSessions: this.cluster,
       log: opts.log.child({ component: 'backend-api' }),
     });
     for (const feature of [ServerFeature.IncallAll, ServerFeature.Switchto]) this.features.add(feature);

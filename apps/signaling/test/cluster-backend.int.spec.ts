@@ -7,8 +7,8 @@ jest.setTimeout(30_000);
 /**
  * Nextcloud's backend API requests on a cluster of two nodes over NATS: whichever node receives
  * the request, the members on both nodes see what members of a single server see. (Requests
- * naming Nextcloud session ids of sessions on another node — participants, in-call changes,
- * switchto, disinvite by session — need the gRPC lookups, which are not used yet.)
+ * naming Nextcloud session ids of sessions on another node need gRPC: see
+ * cluster-backend-sessions.int.spec.ts.)
  */
 describe('backend API requests on two nodes', () => {
   let cluster: TestCluster;

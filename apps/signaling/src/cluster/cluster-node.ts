@@ -5,6 +5,7 @@ import type { ServerConfig } from '../config';
 import type { ConnectionInfo } from '../connection/client-connection';
 import type { HubCluster } from '../hub/hub';
 import type { RoomCluster } from '../room/room-handler';
+import type { RemoteRoomSessions } from '../backend-requests/backend-room-handler';
 
 export interface ClusterNodeOptions {
   config: Pick<ServerConfig, 'grpc' | 'etcd'>;
@@ -21,7 +22,7 @@ const LOOKUP_TIMEOUT_MS = 1_000;
  * server other nodes ask (when `listen` is set) and the peers this node asks. Built only when
  * `[grpc]` names a listen address, targets or etcd; until {@link start} it has no peers.
  */
-export class ClusterNode implements HubCluster, RoomCluster {
+export class ClusterNode implements HubCluster, RoomCluster, RemoteRoomSessions {
   readonly serverId = createServerId();
   readonly #options: ClusterNodeOptions;
   readonly #metrics: GrpcMetrics;
@@ -82,6 +83,13 @@ export class ClusterNode implements HubCluster, RoomCluster {
     const peers = this.#peers;
     if (peers === undefined) return undefined;
     return peers.firstResult((peer, opts) => peer.lookupSessionId(roomSessionId, 'room_session_reconnected', opts), { timeoutMs: LOOKUP_TIMEOUT_MS });
+  }
+
+  /** Which node holds a room session id (no disconnect): backend requests naming sessions of other nodes. */
+  async lookupRoomSession(roomSessionId: string, signal: AbortSignal): Promise<string | undefined> {
+    const peers = this.#peers;
+    if (peers === undefined) return undefined;
+    return peers.firstResult((peer, opts) => peer.lookupSessionId(roomSessionId, '', opts), { timeoutMs: LOOKUP_TIMEOUT_MS, signal });
   }
 
   async remoteTransientData(roomId: string, backendUrls: readonly string[]): Promise<Record<string, { value: unknown; expires?: number }>> {
