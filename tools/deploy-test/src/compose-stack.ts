@@ -95,8 +95,10 @@ export async function startComposeStack(nextcloud: FakeNextcloud, opts: { withPr
     const left = await run(PODMAN_SH, ['ps', '--all', '--quiet', '--filter', `label=io.podman.compose.project=${project}`], { timeoutMs: 30_000 });
     const ids = left.stdout.split('\n').filter((id) => id !== '');
     if (ids.length > 0) await run(PODMAN_SH, ['rm', '--force', '--time=0', ...ids], { timeoutMs: 60_000 });
-    // podman-compose 1.0.3 creates the project's default network even though no service uses it.
+    // podman-compose 1.0.3 creates the project's default network even though no service uses it
+    // (host networking); unused networks in the tests' own storage are only such leftovers.
     await run(PODMAN_SH, ['network', 'rm', '--force', `${project}_default`], { timeoutMs: 30_000 });
+    await run(PODMAN_SH, ['network', 'prune', '--force'], { timeoutMs: 30_000 });
     rmSync(dir, { recursive: true, force: true });
   };
 
