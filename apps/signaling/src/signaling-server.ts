@@ -10,7 +10,7 @@ import { Capabilities } from './backend/capabilities';
 import { HelloV2TokenVerifier } from './backend/hello-v2-verifier';
 import { signalingV3Rewriter } from './backend/signaling-v3-url';
 import { ClusterAnswers } from './cluster/cluster-answers';
-import { ClusterNode } from './cluster/cluster-node';
+import { ClusterNode, clusterInternalSessions } from './cluster/cluster-node';
 import type { ServerConfig } from './config';
 import { sendJson } from './http/http-routes';
 import { SignalingHttpServer } from './http/signaling-http-server';
@@ -245,6 +245,7 @@ export class SignalingServer {
       metrics: createRoomMetrics(this.registry),
       log: opts.log.child({ component: 'room' }),
       batchMs: opts.roomEventBatchMs ?? DEFAULT_ROOM_EVENT_BATCH_MS,
+      remoteInternalSessions: this.cluster ? clusterInternalSessions(this.cluster, this.backends) : undefined,
     });
     const membership = new RoomMembership({ roomSessions: this.roomSessions, backendClient: this.#backendClient, events });
     this.federation = new FederationHandler({

@@ -159,7 +159,7 @@ export class RoomRequests implements RoomListener {
     const shownChanged = changed.map(withoutPermissions);
     const shownUsers = users.map(withoutPermissions);
     if (shownUsers.length > 0) room.lastUsers = shownUsers;
-    room.deliverLocally(room.participantsUpdate(shownChanged, shownUsers));
+    room.sendParticipantsUpdate(shownChanged, shownUsers, (update) => room.deliverLocally(update));
   }
 
   /** `switchto` (2.3.9) with `sessionslist` or `sessionsmap` of signaling ids: each session on this node is told. */

@@ -5,6 +5,8 @@ import type { ServerConfig } from '../config';
 import type { ConnectionInfo } from '../connection/client-connection';
 import type { HubCluster } from '../hub/hub';
 import type { RoomCluster } from '../room/room-handler';
+import type { RemoteInternalSessions } from '../room/room';
+import type { BackendRegistry } from '../backend/backend-registry';
 import type { RemoteRoomSessions } from '../backend-requests/backend-room-handler';
 
 export interface ClusterNodeOptions {
@@ -92,6 +94,14 @@ export class ClusterNode implements HubCluster, RoomCluster, RemoteRoomSessions 
     return peers.firstResult((peer, opts) => peer.lookupSessionId(roomSessionId, '', opts), { timeoutMs: LOOKUP_TIMEOUT_MS, signal });
   }
 
+  /** The internal and virtual sessions other nodes hold in a room, merged (nothing from a node that doesn't answer in time). */
+  async remoteInternalSessions(roomId: string, backendUrls: readonly string[]): Promise<RemoteInternalSessions> {
+    const peers = this.#peers;
+    if (peers === undefined) return { internal: [], virtual: [] };
+    const answers = await peers.collect((peer, opts) => peer.getInternalSessions(roomId, backendUrls, opts), { timeoutMs: LOOKUP_TIMEOUT_MS });
+    return { internal: answers.flatMap((a) => a.value.internal), virtual: answers.flatMap((a) => a.value.virtual) };
+  }
+
   async remoteTransientData(roomId: string, backendUrls: readonly string[]): Promise<Record<string, { value: unknown; expires?: number }>> {
     const peers = this.#peers;
     if (peers === undefined) return {};
@@ -137,4 +147,13 @@ export class ClusterNode implements HubCluster, RoomCluster, RemoteRoomSessions 
     this.#etcd?.close();
     await this.#server?.close();
   }
+}
+
+/** A room's view of {@link ClusterNode.remoteInternalSessions}: by backend id, asked only while there are peers. */
+export function clusterInternalSessions(cluster: ClusterNode, backends: Pick<BackendRegistry, 'getById'>): (roomId: string, backendId: string) => Promise<RemoteInternalSessions> {
+  return async (roomId, backendId) => {
+    const backend = backends.getById(backendId);
+    if (!cluster.hasPeers || backend === undefined) return { internal: [], virtual: [] };
+    return cluster.remoteInternalSessions(roomId, backend.compat ? [''] : backend.urls);
+  };
 }

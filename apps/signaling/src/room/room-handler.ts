@@ -89,7 +89,7 @@ export class RoomHandler implements SessionListener {
     const room = session.room as Room | undefined;
     if (!room || room.lastUsers.length === 0) return;
     if (replayed.some((frame) => frame.includes(PARTICIPANTS_UPDATE))) return;
-    this.#deps.router.toLocal(session, room.participantsUpdate());
+    room.sendParticipantsUpdate([], room.lastUsers, (update) => this.#deps.router.toLocal(session, update));
   }
 
   sessionClosed(session: ClientSession, reason: CloseReason): void {

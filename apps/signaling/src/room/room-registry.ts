@@ -1,6 +1,6 @@
 import type { Logger } from '@talk-signaling/runtime';
 import type { Router } from '../delivery/router';
-import { Room } from './room';
+import { Room, type RoomOptions } from './room';
 import type { RoomMetrics } from './room-metrics';
 
 /** Told when this node starts and stops hosting a room. */
@@ -9,13 +9,20 @@ export interface RoomListener {
   roomDestroyed?(room: Room): void;
 }
 
+export interface RoomRegistryOptions extends Pick<RoomOptions, 'remoteInternalSessions'> {
+  router: Router;
+  metrics: RoomMetrics;
+  log: Logger;
+  batchMs: number;
+}
+
 /** The rooms hosted on this node, keyed by (backend id, room id): rooms are isolated per backend. */
 export class RoomRegistry {
   readonly #rooms = new Map<string, Room>();
   readonly #listeners: RoomListener[] = [];
-  readonly #opts: { router: Router; metrics: RoomMetrics; log: Logger; batchMs: number };
+  readonly #opts: RoomRegistryOptions;
 
-  constructor(opts: { router: Router; metrics: RoomMetrics; log: Logger; batchMs: number }) {
+  constructor(opts: RoomRegistryOptions) {
     this.#opts = opts;
   }
 
@@ -45,6 +52,7 @@ export class RoomRegistry {
         log: this.#opts.log.child({ room: roomId, backend: backendId }),
         batchMs: this.#opts.batchMs,
         onEmpty: (r) => this.#remove(r),
+        remoteInternalSessions: this.#opts.remoteInternalSessions,
       });
       this.#rooms.set(k, room);
       this.#opts.metrics.rooms.inc({ backend: backendId });

@@ -24,6 +24,12 @@ export interface JoinEntry {
   federated?: true;
 }
 
+/** Internal and virtual sessions the other nodes of a cluster hold in a room (gRPC `GetInternalSessions`). */
+export interface RemoteInternalSessions {
+  internal: { sessionId: string; inCall: number; features: string[] }[];
+  virtual: { sessionId: string; inCall: number }[];
+}
+
 export interface RoomOptions {
   id: string;
   backendId: string;
@@ -36,6 +42,8 @@ export interface RoomOptions {
   batchMs: number;
   /** Called once the last local member left. */
   onEmpty: (room: Room) => void;
+  /** Only in a cluster: asks the other nodes (upstream: 1 s). */
+  remoteInternalSessions?: (roomId: string, backendId: string) => Promise<RemoteInternalSessions>;
 }
 
 /**
@@ -68,6 +76,8 @@ export class Room implements SessionRoom {
   #internalLeft = false;
   #flushTimer: NodeJS.Timeout | undefined;
   #closed = false;
+  /** Participants updates waiting for other nodes' internal sessions leave in the order asked. */
+  #updates: Promise<void> = Promise.resolve();
   /** Transient data of this room on this node (1.11); cleared when the room is destroyed. */
   readonly transient = new TransientData({
     onChange: (key, value, oldValue) => this.#sendTransient(transientChangeMessage(key, value, oldValue)),
@@ -176,7 +186,35 @@ export class Room implements SessionRoom {
    * with their in-call flags. Encoded once for every receiver.
    */
   publishParticipantsUpdate(changed: readonly ParticipantEntry[] = [], users: readonly ParticipantEntry[] = this.lastUsers): void {
-    this.publish(this.participantsUpdate(changed, users));
+    this.sendParticipantsUpdate(changed, users, (update) => this.publish(update));
+  }
+
+  /**
+   * Hands the `participants`/`update` for `changed` and `users` to `send`; in a cluster the
+   * internal and virtual sessions of the other nodes are added first (upstream asks only when
+   * the update lists somebody already). Updates of one room reach `send` in the order asked.
+   */
+  sendParticipantsUpdate(changed: readonly ParticipantEntry[], users: readonly ParticipantEntry[], send: (update: ServerMessageObject) => void): void {
+    const remote = this.#opts.remoteInternalSessions;
+    if (remote === undefined) {
+      send(this.participantsUpdate(changed, users));
+      return;
+    }
+    const listed = updateUsers(this.participantsUpdate(changed, users)).length > 0;
+    const fetched = listed
+      ? remote(this.id, this.backendId).catch((err: unknown) => {
+          this.log.warn({ err }, 'could not get the internal sessions of the other nodes');
+          return undefined;
+        })
+      : undefined;
+    this.#updates = this.#updates.then(async () => {
+      const found = await fetched;
+      if (this.#closed) return;
+      // Built now: local members may have changed while the other nodes answered.
+      const update = this.participantsUpdate(changed, users);
+      if (found) addRemoteSessions(updateUsers(update), found);
+      send(update);
+    });
   }
 
   /** The `participants`/`update` message for `changed` and `users` (see publishParticipantsUpdate). */
@@ -310,8 +348,9 @@ export class Room implements SessionRoom {
   /** A participants update with the internal and virtual members, unless it would list nobody (as upstream). */
   #publishInternalChange(): void {
     if (this.#members.size === 0) return;
-    const update = this.participantsUpdate();
-    if (((update['event'] as { update: { users: unknown[] } }).update.users.length ?? 0) > 0) this.publish(update);
+    this.sendParticipantsUpdate([], this.lastUsers, (update) => {
+      if (updateUsers(update).length > 0) this.publish(update);
+    });
   }
 
   /** Publishes a local transient change, stamped later than any change of the key seen so far. */
@@ -419,4 +458,31 @@ export function joinEntry(session: ClientSession): JoinEntry {
   // Feature `join-features`: others learn what the joiner's client supports (hello `features`).
   if (session.features.size > 0) entry.features = [...session.features];
   return entry;
+}
+
+function updateUsers(update: ServerMessageObject): ParticipantEntry[] {
+  return (update['event'] as { update: { users: ParticipantEntry[] } }).update.users;
+}
+
+/** Other nodes' internal and virtual sessions appended to `users` (entries already listed win, as upstream). */
+function addRemoteSessions(users: ParticipantEntry[], found: RemoteInternalSessions): void {
+  const listed = new Map(users.map((u, i) => [u['sessionId'], i]));
+  const now = Math.floor(Date.now() / 1000);
+  for (const s of found.internal) {
+    if (listed.has(s.sessionId)) continue;
+    listed.set(s.sessionId, users.length);
+    // Same shape as this node's internal members (fact sheet 1.7.3: no `features`).
+    users.push({ inCall: s.inCall, sessionId: s.sessionId, lastPing: now, internal: true });
+  }
+  for (const s of found.virtual) {
+    const i = listed.get(s.sessionId);
+    if (i === undefined) {
+      listed.set(s.sessionId, users.length);
+      users.push({ inCall: s.inCall, sessionId: s.sessionId, lastPing: now, virtual: true });
+      continue;
+    }
+    const entry = users[i]!;
+    // Nextcloud lists a virtual session of another node: marked as upstream does (a copy: entries are shared).
+    if (entry['userId'] === undefined || entry['userId'] === '') users[i] = { ...entry, virtual: true, inCall: s.inCall };
+  }
 }
