@@ -1,4 +1,4 @@
-import { TestClient } from '@talk-signaling/testing';
+import type { TestClient } from '@talk-signaling/testing';
 import { startTestCluster, type TestCluster } from './test-cluster';
 import type { TestSetup } from './test-server';
 
@@ -29,14 +29,7 @@ describe('backend requests naming sessions of another node', () => {
 
   const post = (node: TestSetup, roomid: string, body: unknown) => cluster.nextcloud.backendRequest(node.baseUrl, roomid, body);
 
-  async function user(node: TestSetup, userid: string) {
-    const client = await TestClient.connect(node.wsUrl);
-    clients.push(client);
-    const reply = await client.hello({ url: cluster.nextcloud.backendUrl, params: cluster.nextcloud.addUser(userid) });
-    await client.next('welcome');
-    await node.server.bus.flush();
-    return { client, sessionid: reply.hello.sessionid as string, userid };
-  }
+  const user = (node: TestSetup, userid: string) => cluster.user(node, userid, clients);
 
   /** `a` on node one, `b` on node two, both in `roomid`, each having seen the other join. */
   async function pair(roomid: string) {

@@ -29,14 +29,7 @@ describe('backend API requests on two nodes', () => {
 
   const post = (node: TestSetup, roomid: string, body: unknown) => cluster.nextcloud.backendRequest(node.baseUrl, roomid, body);
 
-  async function user(node: TestSetup, userid: string) {
-    const client = await TestClient.connect(node.wsUrl);
-    clients.push(client);
-    const reply = await client.hello({ url: cluster.nextcloud.backendUrl, params: cluster.nextcloud.addUser(userid) });
-    await client.next('welcome');
-    await node.server.bus.flush();
-    return { client, sessionid: reply.hello.sessionid as string, userid, node };
-  }
+  const user = (node: TestSetup, userid: string) => cluster.user(node, userid, clients);
 
   /** Two members of `roomid`, one per node, each having seen the other; nothing else queued. */
   async function pair(roomid: string) {

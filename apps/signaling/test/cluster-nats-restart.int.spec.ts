@@ -1,6 +1,7 @@
 import pino from 'pino';
 import type { Logger } from '@talk-signaling/runtime';
-import { TestClient, waitFor } from '@talk-signaling/testing';
+import type { TestClient} from '@talk-signaling/testing';
+import { waitFor } from '@talk-signaling/testing';
 import { startTestCluster, type TestCluster } from './test-cluster';
 import type { TestSetup } from './test-server';
 
@@ -37,14 +38,7 @@ describe('nats-server killed and restarted under a cluster', () => {
     await cluster?.stop();
   });
 
-  async function user(node: TestSetup, userid: string) {
-    const client = await TestClient.connect(node.wsUrl);
-    clients.push(client);
-    const reply = await client.hello({ url: cluster.nextcloud.backendUrl, params: cluster.nextcloud.addUser(userid) });
-    await client.next('welcome');
-    await node.server.bus.flush();
-    return { client, sessionid: reply.hello.sessionid as string };
-  }
+  const user = (node: TestSetup, userid: string) => cluster.user(node, userid, clients);
 
   const toSession = (sessionid: string, data: unknown) => ({ type: 'message', message: { recipient: { type: 'session', sessionid }, data } });
   const joinOf = (sessionid: string) => (m: { type: string; event?: { join?: { sessionid: string }[] } }) =>

@@ -27,14 +27,7 @@ describe('two nodes over NATS', () => {
   });
 
   /** A user session on `node`, subscribed on the NATS server before anyone addresses it. */
-  async function user(node: TestSetup, userid: string) {
-    const client = await TestClient.connect(node.wsUrl);
-    clients.push(client);
-    const reply = await client.hello({ url: cluster.nextcloud.backendUrl, params: cluster.nextcloud.addUser(userid) });
-    await client.next('welcome');
-    await node.server.bus.flush();
-    return { client, sessionid: reply.hello.sessionid as string, userid, node };
-  }
+  const user = (node: TestSetup, userid: string) => cluster.user(node, userid, clients);
 
   type User = Awaited<ReturnType<typeof user>>;
 

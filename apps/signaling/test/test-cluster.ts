@@ -1,4 +1,4 @@
-import { freePort, startNatsServer, type ManagedProcess } from '@talk-signaling/testing';
+import { freePort, startNatsServer, TestClient, type ManagedProcess } from '@talk-signaling/testing';
 import { startFakeNextcloud, type FakeNextcloud } from '@talk-signaling/fake-nextcloud';
 import { startTestSetup, type TestSetup, type TestSetupOptions } from './test-server';
 
@@ -8,7 +8,19 @@ export interface TestCluster {
   /** The one Nextcloud every node uses as backend `nc1`. */
   nextcloud: FakeNextcloud;
   nodes: TestSetup[];
+  /**
+   * A user session on `node` (hello through the shared Nextcloud), subscribed on the NATS
+   * server before anyone addresses it; its client is pushed to `clients` for the spec to close.
+   */
+  user(node: TestSetup, userid: string, clients: TestClient[]): Promise<ClusterUser>;
   stop(): Promise<void>;
+}
+
+export interface ClusterUser {
+  client: TestClient;
+  sessionid: string;
+  userid: string;
+  node: TestSetup;
 }
 
 export interface TestClusterOptions extends Omit<TestSetupOptions, 'nextcloud' | 'natsUrl' | 'port'> {
@@ -55,7 +67,15 @@ export async function startTestCluster(opts: TestClusterOptions = {}): Promise<T
     await stop();
     throw failed.reason;
   }
-  return { nats, nextcloud, nodes, stop };
+  const user = async (node: TestSetup, userid: string, clients: TestClient[]): Promise<ClusterUser> => {
+    const client = await TestClient.connect(node.wsUrl);
+    clients.push(client);
+    const reply = await client.hello({ url: nextcloud.backendUrl, params: nextcloud.addUser(userid) });
+    await client.next('welcome');
+    await node.server.bus.flush();
+    return { client, sessionid: reply.hello.sessionid as string, userid, node };
+  };
+  return { nats, nextcloud, nodes, user, stop };
 }
 
 /**
