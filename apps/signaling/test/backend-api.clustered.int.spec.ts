@@ -1,0 +1,3 @@
+// backend-api.int.spec.ts again, its clients split over two nodes sharing one nats-server (and gRPC).
+import './two-nodes';
+import './backend-api.int.spec';
