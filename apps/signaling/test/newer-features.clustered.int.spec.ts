@@ -1,0 +1,2 @@
+import './two-nodes';
+import './newer-features.int.spec';
