@@ -1,7 +1,13 @@
 import fc from 'fast-check';
-import { decodeAsyncMessage, withinDepth } from './decode-message';
+import { decodeAsyncMessage } from './decode-message';
 
 const LIMITS = { maxMessageBytes: 1024 * 1024, maxDepth: 32 };
+
+/** `ok`, or why `decodeAsyncMessage` dropped `text`. */
+const reason = (text: string, limits = LIMITS): string => {
+  const d = decodeAsyncMessage(text, limits);
+  return d.ok ? 'ok' : d.reason;
+};
 
 describe('decodeAsyncMessage', () => {
   it('accepts the AsyncMessage shapes of fact sheet 6.1', () => {
@@ -17,10 +23,6 @@ describe('decodeAsyncMessage', () => {
   });
 
   it('names the reason for what it rejects', () => {
-    const reason = (text: string, limits = LIMITS) => {
-      const d = decodeAsyncMessage(text, limits);
-      return d.ok ? 'ok' : d.reason;
-    };
     expect(reason('{')).toBe('malformed');
     expect(reason('null')).toBe('invalid');
     expect(reason('{"type":1}')).toBe('invalid');
@@ -34,8 +36,8 @@ describe('decodeAsyncMessage', () => {
   });
 
   it('does not count brackets inside strings, escaped quotes included', () => {
-    expect(withinDepth('{"a":"[[[[\\"[[[["}', 1)).toBe(true);
-    expect(withinDepth('{"a":"\\\\",  "b":[[]]}', 2)).toBe(false);
+    expect(reason('{"type":"x","a":"[[[[\\"[[[["}', { maxMessageBytes: 1_000, maxDepth: 1 })).toBe('ok');
+    expect(reason('{"type":"x","a":"\\\\",  "b":[[]]}', { maxMessageBytes: 1_000, maxDepth: 2 })).toBe('too_deep');
   });
 
   it('never throws, whatever the input', () => {

@@ -1,3 +1,4 @@
+import { jsonNestsDeeperThan } from '@talk-signaling/protocol';
 import type { DropReason } from './metrics';
 
 /** An incoming payload that passed the checks, or why it was dropped. */
@@ -12,38 +13,6 @@ const PAYLOAD_KINDS: Record<string, { key: string; array?: boolean }> = {
   sendoffer: { key: 'sendoffer' },
 };
 
-const OPEN_BRACE = 0x7b;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACE = 0x7d;
-const CLOSE_BRACKET = 0x5d;
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-
-/**
- * Whether `text`'s `{`/`[` nesting stays within `maxDepth` (characters inside strings do not
- * count). Checked before `JSON.parse`: V8 parses deep input fine, but every later recursive walk
- * (serialising to a socket, a handler's checks) could overflow the stack.
- */
-export function withinDepth(text: string, maxDepth: number): boolean {
-  if (text.length <= maxDepth) return true; // too short to nest deeper
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === BACKSLASH) i++;
-      else if (c === QUOTE) inString = false;
-    } else if (c === QUOTE) {
-      inString = true;
-    } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
-      if (++depth > maxDepth) return false;
-    } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
-      depth--;
-    }
-  }
-  return true;
-}
-
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -56,7 +25,10 @@ function isObject(v: unknown): v is Record<string, unknown> {
 export function decodeAsyncMessage(text: string, limits: { maxMessageBytes: number; maxDepth: number }): Decoded {
   // A UTF-16 length over the byte limit can only mean more bytes; the byte check was done on receipt.
   if (text.length > limits.maxMessageBytes) return { ok: false, reason: 'oversize', detail: `${text.length} characters` };
-  if (!withinDepth(text, limits.maxDepth)) return { ok: false, reason: 'too_deep', detail: `nested deeper than ${limits.maxDepth}` };
+  // Checked before JSON.parse (the one string-aware scanner of libs/protocol): V8 parses deep
+  // input fine, but every later recursive walk (serialising to a socket, a handler's checks)
+  // could overflow the stack.
+  if (jsonNestsDeeperThan(text, limits.maxDepth)) return { ok: false, reason: 'too_deep', detail: `nested deeper than ${limits.maxDepth}` };
   let value: unknown;
   try {
     value = JSON.parse(text);
