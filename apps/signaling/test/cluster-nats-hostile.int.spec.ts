@@ -44,7 +44,8 @@ describe('hostile messages on the NATS subjects of a live node', () => {
     send(session, 'garbage');
     send(session, '{"type":"message","message":{"type":"event","event":null}}');
     send(session, '{"type":"message","message":[]}');
-    send(session, '[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[');
+    // Well-formed but nested 200 deep (the bus accepts 128).
+    send(session, '['.repeat(200) + ']'.repeat(200));
     send(session, `{"type":"message","message":{"type":"x","pad":"${'x'.repeat(1_100_000)}"}}`.slice(0, 900_000));
     const room = roomSubject('h', backendId);
     send(room, '{"type":"room"}');
