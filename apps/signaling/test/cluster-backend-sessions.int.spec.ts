@@ -29,22 +29,7 @@ describe('backend requests naming sessions of another node', () => {
 
   const post = (node: TestSetup, roomid: string, body: unknown) => cluster.nextcloud.backendRequest(node.baseUrl, roomid, body);
 
-  const user = (node: TestSetup, userid: string) => cluster.user(node, userid, clients);
-
-  /** `a` on node one, `b` on node two, both in `roomid`, each having seen the other join. */
-  async function pair(roomid: string) {
-    cluster.nextcloud.setRoom(roomid, {});
-    const a = await user(one, `${roomid}-a`);
-    const b = await user(two, `${roomid}-b`);
-    expect((await a.client.joinRoom(roomid, `nc-${roomid}-a`)).type).toBe('room');
-    await a.client.waitForMessage((m) => m.type === 'event' && m.event.type === 'join');
-    await one.server.bus.flush();
-    expect((await b.client.joinRoom(roomid, `nc-${roomid}-b`)).type).toBe('room');
-    await a.client.waitForMessage((m) => m.type === 'event' && m.event.join?.some((e: { sessionid: string }) => e.sessionid === b.sessionid));
-    await b.client.waitForMessage((m) => m.type === 'event' && m.event.join?.some((e: { sessionid: string }) => e.sessionid === a.sessionid));
-    await two.server.bus.flush();
-    return [a, b] as const;
-  }
+  const pair = (roomid: string) => cluster.pair(roomid, clients);
 
   it('participants: a change for a session of the other node is applied there and seen the same on both nodes', async () => {
     const [a, b] = await pair('par');

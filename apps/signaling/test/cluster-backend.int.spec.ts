@@ -31,20 +31,7 @@ describe('backend API requests on two nodes', () => {
 
   const user = (node: TestSetup, userid: string) => cluster.user(node, userid, clients);
 
-  /** Two members of `roomid`, one per node, each having seen the other; nothing else queued. */
-  async function pair(roomid: string) {
-    cluster.nextcloud.setRoom(roomid, {});
-    const a = await user(one, `${roomid}-a`);
-    const b = await user(two, `${roomid}-b`);
-    expect((await a.client.joinRoom(roomid, `nc-${roomid}-a`)).type).toBe('room');
-    await a.client.waitForMessage((m) => m.type === 'event' && m.event.type === 'join');
-    await one.server.bus.flush();
-    expect((await b.client.joinRoom(roomid, `nc-${roomid}-b`)).type).toBe('room');
-    await a.client.waitForMessage((m) => m.type === 'event' && m.event.join?.some((e: { sessionid: string }) => e.sessionid === b.sessionid));
-    await b.client.waitForMessage((m) => m.type === 'event' && m.event.join?.some((e: { sessionid: string }) => e.sessionid === a.sessionid));
-    await two.server.bus.flush();
-    return [a, b] as const;
-  }
+  const pair = (roomid: string) => cluster.pair(roomid, clients);
 
   it('update: new properties reach members on both nodes once, roomlist updates reach users on both', async () => {
     const [a, b] = await pair('upd');

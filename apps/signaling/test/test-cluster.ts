@@ -13,6 +13,11 @@ export interface TestCluster {
    * server before anyone addresses it; its client is pushed to `clients` for the spec to close.
    */
   user(node: TestSetup, userid: string, clients: TestClient[]): Promise<ClusterUser>;
+  /**
+   * `a` on the first node, `b` on the second, both in `roomid` (created on the Nextcloud), each
+   * having seen the other join; the clients are pushed to `clients`.
+   */
+  pair(roomid: string, clients: TestClient[]): Promise<readonly [ClusterUser, ClusterUser]>;
   stop(): Promise<void>;
 }
 
@@ -75,7 +80,23 @@ export async function startTestCluster(opts: TestClusterOptions = {}): Promise<T
     await node.server.bus.flush();
     return { client, sessionid: reply.hello.sessionid as string, userid, node };
   };
-  return { nats, nextcloud, nodes, user, stop };
+  const pair = async (roomid: string, clients: TestClient[]): Promise<readonly [ClusterUser, ClusterUser]> => {
+    const [one, two] = nodes as [TestSetup, TestSetup];
+    nextcloud.setRoom(roomid, {});
+    const a = await user(one, `${roomid}-a`, clients);
+    const b = await user(two, `${roomid}-b`, clients);
+    const joinOf = (u: ClusterUser) => (m: { type: string; event?: { join?: { sessionid: string }[] } }) =>
+      m.type === 'event' && (m.event?.join ?? []).some((e) => e.sessionid === u.sessionid);
+    if ((await a.client.joinRoom(roomid, `nc-${roomid}-a`)).type !== 'room') throw new Error(`${a.userid} could not join ${roomid}`);
+    await a.client.waitForMessage((m) => m.type === 'event' && m.event.type === 'join');
+    await one.server.bus.flush();
+    if ((await b.client.joinRoom(roomid, `nc-${roomid}-b`)).type !== 'room') throw new Error(`${b.userid} could not join ${roomid}`);
+    await a.client.waitForMessage(joinOf(b));
+    await b.client.waitForMessage(joinOf(a));
+    await two.server.bus.flush();
+    return [a, b] as const;
+  };
+  return { nats, nextcloud, nodes, user, pair, stop };
 }
 
 /**
