@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { ConfigError, createLogger, type LogLevel } from '@talk-signaling/runtime';
+import { ConfigError, createLogger, processStop, type LogLevel } from '@talk-signaling/runtime';
 import { readProxyConfigFile } from './config/proxy-config';
 import { ProxyApp } from './proxy-app';
 import { EtcdTokenStore } from './tokens/etcd-token-store';
@@ -39,27 +39,7 @@ async function main(): Promise<void> {
   const addresses = await app.start();
   log.info({ version: PROXY_VERSION, addresses, janus: app.config.mcu.url }, 'mcu proxy started');
 
-  const exit = (code: number): never => {
-    log.flush();
-    process.exit(code);
-  };
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'shutting down');
-    setTimeout(() => {
-      log.error('shutdown deadline passed, exiting');
-      exit(1);
-    }, SHUTDOWN_DEADLINE_MS).unref();
-    app.stop().then(
-      () => exit(0),
-      (err: unknown) => {
-        log.error({ err }, 'shutdown failed');
-        exit(1);
-      },
-    );
-  };
+  const stop = processStop({ log, stop: () => app.stop(), deadlineMs: SHUTDOWN_DEADLINE_MS });
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   // Graceful: no new publishers, exit once the last publisher/subscriber is gone.

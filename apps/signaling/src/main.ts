@@ -1,4 +1,4 @@
-import { createLogger, type LogLevel } from '@talk-signaling/runtime';
+import { createLogger, processStop, type LogLevel } from '@talk-signaling/runtime';
 import { parseCliFlags } from './cli-flags';
 import { ConfigError, placeholderSecretProblems, readServerConfigFile } from './config';
 import { formatReport } from './selfcheck/self-check';
@@ -67,29 +67,8 @@ async function main(): Promise<void> {
     'signaling server started',
   );
 
-  // Log lines are written asynchronously: flush them before the process goes.
-  const exit = (code: number): never => {
-    log.flush();
-    process.exit(code);
-  };
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'shutting down');
-    const force = setTimeout(() => {
-      log.error('shutdown deadline passed, exiting');
-      exit(1);
-    }, SHUTDOWN_DEADLINE_MS);
-    force.unref();
-    server.stop().then(
-      () => exit(0),
-      (err: unknown) => {
-        log.error({ err }, 'shutdown failed');
-        exit(1);
-      },
-    );
-  };
+  // Log lines are written asynchronously: processStop flushes them before the process goes.
+  const stop = processStop({ log, stop: () => server.stop(), deadlineMs: SHUTDOWN_DEADLINE_MS });
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   // Upstream: SIGUSR1 stops taking new clients and exits once the last client session is gone.

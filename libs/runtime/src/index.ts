@@ -3,6 +3,8 @@ export type { Logger, LoggerOptions, LogLevel } from './logger';
 export { Backoff } from './backoff';
 export type { BackoffOptions } from './backoff';
 export { ShutdownRegistry } from './shutdown';
+export { processStop } from './process-stop';
+export type { ProcessStopOptions } from './process-stop';
 export { deepFreeze } from './deep-freeze';
 export { parseIni, getIniString, goTrimSpace, DEFAULT_SECTION, MAX_UNFOLD_DEPTH } from './config/ini-parser';
 export type { ParsedIni, IniSection, IniOption, IniLookup } from './config/ini-parser';
