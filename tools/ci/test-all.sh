@@ -9,10 +9,10 @@ export NX_DAEMON=false NX_NO_CLOUD=true NX_TUI=false FORCE_COLOR=0
 # Debian packages the tests start for real (nats-server, etcd, janus, chromium) or use (protoc, ip).
 # The deployment tests (tools/deploy-test) build and run images (podman, buildah, runc; a base
 # image from debootstrap), start the compose stack (podman-compose) and scrape the servers
-# with prometheus.
+# with prometheus; TLS is tested behind nginx, caddy and apache2 (run with their own configs).
 PACKAGES=(nats-server etcd-server janus protobuf-compiler iproute2 chromium
   podman buildah runc debootstrap uidmap fuse-overlayfs podman-compose prometheus nextcloud-spreed-signaling
-  coturn)
+  coturn nginx caddy apache2)
 # kubectl renders the Kustomize manifests (deploy-test). Debian's is kubernetes-client; only
 # when no kubectl exists, since another kubectl package (e.g. Google's) conflicts with it.
 command -v kubectl >/dev/null || PACKAGES+=(kubernetes-client)
@@ -24,8 +24,17 @@ if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""
   [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   echo "[test] installing Debian packages: ${missing[*]}"
-  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null \
-    || { echo "[test] apt-get install failed"; echo "0 passed, 1 failed"; exit 1; }
+  # Installed packages would start their services (nginx, apache2 and caddy on ports 80/443):
+  # a policy-rc.d that refuses every start, only for this install, unless the machine has one.
+  policy=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    policy=/usr/sbin/policy-rc.d
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null && $SUDO chmod 755 "$policy"
+  fi
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+  installed=$?
+  [ -n "$policy" ] && $SUDO rm -f "$policy"
+  [ $installed -eq 0 ] || { echo "[test] apt-get install failed"; echo "0 passed, 1 failed"; exit 1; }
 fi
 
 if [ ! -x node_modules/.bin/nx ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

@@ -13,6 +13,8 @@ export interface TestClientConnectOptions {
   timeout?: number;
   /** PEM CA certificate(s) to trust for `wss://` URLs (e.g. a test certificate). */
   ca?: string;
+  /** Local address to connect from, e.g. `127.0.0.2` to tell a client from a proxy on 127.0.0.1. */
+  localAddress?: string;
 }
 
 /** Parameters of a client (`auth.type` "client") hello. */
@@ -98,7 +100,12 @@ export class TestClient {
   static connect(url: string, opts: TestClientConnectOptions = {}): Promise<TestClient> {
     const timeout = opts.timeout ?? DEFAULT_CLIENT_TIMEOUT_MS;
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url, { headers: opts.headers, handshakeTimeout: timeout, ca: opts.ca });
+      const ws = new WebSocket(url, {
+        headers: opts.headers,
+        handshakeTimeout: timeout,
+        ca: opts.ca,
+        ...(opts.localAddress === undefined ? {} : { localAddress: opts.localAddress }),
+      });
       // Construct before 'open' so that frames sent right after the upgrade are queued.
       const client = new TestClient(ws);
       const fail = (err: Error): void => {
