@@ -1,39 +1,47 @@
 import { DEFAULT_FEATURES, startFakeNextcloud, type FakeNextcloud } from '@talk-signaling/fake-nextcloud';
 import { FaultProxy, TestClient, waitFor } from '@talk-signaling/testing';
-import type { SignalingServer } from '../src/signaling-server';
-import { startTestSetup } from './test-server';
+import { startTestInstance, type TestInstance, type TestInstanceOptions } from './test-instance';
 
 jest.setTimeout(30_000);
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- protocol messages are free-form JSON in tests */
 
-interface Instance {
-  server: SignalingServer;
-  port: number;
-  /** `http://127.0.0.1:port/`: what goes into `federation.signaling`. */
-  baseUrl: string;
-  wsUrl: string;
-}
-
-/** One of our servers with `nextcloud` as its only backend (the shared test setup). */
-async function startInstance(nextcloud: FakeNextcloud, opts: { port?: number; extraConfig?: string } = {}): Promise<Instance> {
-  const setup = await startTestSetup({
-    nextcloud,
-    port: opts.port,
-    extraConfig: opts.extraConfig,
+/**
+ * One of our servers with `nextcloud` as its only backend; a two-node cluster standing in for it
+ * when this spec runs clustered (federation.clustered.int.spec.ts).
+ */
+function startInstance(nextcloud: FakeNextcloud, opts: Pick<TestInstanceOptions, 'extraConfig' | 'clients' | 'firstClient'> = {}): Promise<TestInstance> {
+  return startTestInstance(nextcloud, {
+    ...opts,
     roomEventBatchMs: 5,
     roomPingIntervalMs: 200,
     serverOptions: { federationReconnect: { initialMs: 50, maxMs: 200 } },
   });
-  const port = Number(new URL(setup.baseUrl).port);
-  return { server: setup.server, port, baseUrl: setup.baseUrl, wsUrl: setup.wsUrl };
+}
+
+/** Whether this run is on clusters: a message or control crossing nodes also names its recipient (as upstream). */
+const CLUSTERED = Number(process.env['TALK_TEST_NODES'] ?? '1') > 1;
+
+/**
+ * A `message`/`control` to `receiver` (a session id as its client knows it) as one server delivers
+ * it: on clusters, one that crossed nodes also names its recipient (as upstream) — checked, then
+ * left out.
+ */
+function delivered(m: any, receiver: string): any {
+  if (!CLUSTERED) return m;
+  const key = m.message ? 'message' : 'control';
+  const { recipient, ...rest } = m[key];
+  expect(recipient).toEqual({ type: 'session', sessionid: receiver });
+  return { ...m, [key]: rest };
 }
 
 describe('federation (two servers, two Nextclouds)', () => {
   let ncA: FakeNextcloud;
   let ncB: FakeNextcloud;
-  let a: Instance;
-  let b: Instance;
+  // A (the local server) and B (hosting the room). On clusters: federated joins reach B's first
+  // node and B's clients are all on its second; A's clients alternate over A's nodes.
+  let a: TestInstance;
+  let b: TestInstance;
   const clients: TestClient[] = [];
 
   beforeAll(async () => {
@@ -44,14 +52,14 @@ describe('federation (two servers, two Nextclouds)', () => {
     ncB.setRoom('room-b', { properties: { name: 'Hosted on B', type: 2 } });
   });
   beforeEach(async () => {
-    b = await startInstance(ncB);
+    b = await startInstance(ncB, { clients: 'others' });
     // The allow-list names B, so federation to B works and anything else is refused.
     a = await startInstance(ncA, { extraConfig: `[federation]\nallowedhosts = 127.0.0.1:${b.port}` });
   });
   afterEach(async () => {
     while (clients.length) clients.pop()!.close();
-    await a.server.stop();
-    await b.server.stop();
+    await a.stop();
+    await b.stop();
     ncA.clearRequests();
     ncB.clearRequests();
   });
@@ -60,7 +68,7 @@ describe('federation (two servers, two Nextclouds)', () => {
     await ncB.close();
   });
 
-  async function user(instance: Instance, nextcloud: FakeNextcloud, userid: string, features?: string[]) {
+  async function user(instance: TestInstance, nextcloud: FakeNextcloud, userid: string, features?: string[]) {
     const client = await TestClient.connect(instance.wsUrl);
     clients.push(client);
     expect((await client.next('welcome')).welcome.features).toContain('federation');
@@ -100,6 +108,8 @@ describe('federation (two servers, two Nextclouds)', () => {
     // Bob sees the remote session of alice, marked federated.
     const joined = await bob.client.next('event');
     const remoteId = joined.event.join[0].sessionid as string;
+    // On clusters: alice on A's first node, her remote session on B's first, bob on B's last.
+    expect([a.nodeOf(alice.sessionid), b.nodeOf(remoteId), b.nodeOf(bob.sessionid)]).toEqual([0, 0, b.servers.length - 1]);
     expect(remoteId).not.toBe(alice.sessionid);
     expect(joined.event.join).toEqual([
       expect.objectContaining({ sessionid: remoteId, userid: 'alice', user: expect.objectContaining({ displayname: 'Alice' }), roomsessionid: 'nc-a-alice', federated: true }),
@@ -112,12 +122,12 @@ describe('federation (two servers, two Nextclouds)', () => {
 
     // Session and room messages in both directions, with translated ids.
     bob.client.send({ type: 'message', message: { recipient: { type: 'session', sessionid: remoteId }, data: { from: 'bob' } } });
-    expect(await alice.client.next('message')).toEqual({
+    expect(delivered(await alice.client.next('message'), alice.sessionid)).toEqual({
       type: 'message',
       message: { sender: { type: 'session', sessionid: bob.sessionid, userid: 'bob' }, data: { from: 'bob' } },
     });
     alice.client.send({ type: 'message', message: { recipient: { type: 'session', sessionid: bob.sessionid }, data: { from: 'alice' } } });
-    expect(await bob.client.next('message')).toEqual({
+    expect(delivered(await bob.client.next('message'), bob.sessionid)).toEqual({
       type: 'message',
       message: { sender: { type: 'session', sessionid: remoteId, userid: 'alice' }, data: { from: 'alice' } },
     });
@@ -131,7 +141,7 @@ describe('federation (two servers, two Nextclouds)', () => {
     expect((await alice.client.next('message')).message.data).toEqual({ type: 'offer', to: alice.sessionid, from: bob.sessionid, roomType: 'video', sid: '1', payload: { sdp: 'v=0' } });
     // Control from bob (old-style sessions may steer others), forceMute peer id translated.
     bob.client.send({ type: 'control', control: { recipient: { type: 'session', sessionid: remoteId }, data: { action: 'forceMute', peerId: remoteId } } });
-    expect((await alice.client.next('control')).control).toEqual({
+    expect(delivered(await alice.client.next('control'), alice.sessionid).control).toEqual({
       sender: { type: 'session', sessionid: bob.sessionid, userid: 'bob' },
       data: { action: 'forceMute', peerId: alice.sessionid },
     });
@@ -144,11 +154,13 @@ describe('federation (two servers, two Nextclouds)', () => {
     expect(ping.body.ping).toEqual({ version: '1.0', roomid: 'local-room', entries: [{ userid: 'alice', sessionid: 'nc-a-alice' }] });
     expect(ping.checksumValid).toBe(true);
 
-    // B goes away and comes back on the same port: alice is told, then resumed with a new remote session.
-    const port = b.port;
-    await b.server.stop();
+    // Bob leaves (alice sees it), then B goes away — on a cluster, the node holding alice's remote
+    // session — and comes back on the same port: alice is told, then resumed with a new remote session.
+    await bob.client.bye();
+    expect(await alice.client.waitForMessage((m) => m.type === 'event')).toEqual({ type: 'event', event: { target: 'room', type: 'leave', leave: [bob.sessionid] } });
+    await b.stopFirst();
     expect(await alice.client.waitForMessage((m) => m.type === 'event')).toEqual({ type: 'event', event: { target: 'room', type: 'federation_interrupted' } });
-    b = await startInstance(ncB, { port });
+    await b.startFirst();
     expect(await alice.client.next('event')).toEqual({ type: 'event', event: { target: 'room', type: 'federation_resumed', resumed: false } });
     // A fresh room and join list, as after a failed resume.
     expect(await alice.client.next('room')).toEqual({ type: 'room', room: { roomid: 'local-room', properties: { name: 'Hosted on B', type: 2 } } });
@@ -158,12 +170,13 @@ describe('federation (two servers, two Nextclouds)', () => {
     await bob2.client.joinRoom('room-b', 'nc-b-bob');
     const rejoined = await bob2.client.waitForMessage((m) => m.type === 'event' && m.event.join?.some((e: any) => e.federated));
     const remoteId2 = rejoined.event.join.find((e: any) => e.federated).sessionid as string;
+    expect([b.nodeOf(remoteId2), b.nodeOf(bob2.sessionid)]).toEqual([0, b.servers.length - 1]);
     expect(remoteId2).not.toBe(remoteId);
     expect((await alice.client.waitForMessage((m) => m.type === 'event')).event.join).toEqual([expect.objectContaining({ sessionid: bob2.sessionid, userid: 'bob' })]);
     alice.client.send({ type: 'message', message: { recipient: { type: 'session', sessionid: bob2.sessionid }, data: 'again' } });
-    expect((await bob2.client.next('message')).message).toEqual({ sender: { type: 'session', sessionid: remoteId2, userid: 'alice' }, data: 'again' });
+    expect(delivered(await bob2.client.next('message'), bob2.sessionid).message).toEqual({ sender: { type: 'session', sessionid: remoteId2, userid: 'alice' }, data: 'again' });
     bob2.client.send({ type: 'message', message: { recipient: { type: 'session', sessionid: remoteId2 }, data: 'back' } });
-    expect((await alice.client.next('message')).message).toEqual({ sender: { type: 'session', sessionid: bob2.sessionid, userid: 'bob' }, data: 'back' });
+    expect(delivered(await alice.client.next('message'), alice.sessionid).message).toEqual({ sender: { type: 'session', sessionid: bob2.sessionid, userid: 'bob' }, data: 'back' });
 
     // Leaving: the answer comes from B; bob sees the leave; B's Nextcloud is told with the actor; the remote session ends.
     alice.client.send({ id: 'lv', type: 'room', room: { roomid: '' } });
@@ -171,9 +184,9 @@ describe('federation (two servers, two Nextclouds)', () => {
     expect(await bob2.client.next('event')).toEqual({ type: 'event', event: { target: 'room', type: 'leave', leave: [remoteId2] } });
     const leave = await ncB.waitForRequest((r) => r.type === 'room' && r.body.room.action === 'leave' && r.body.room.userid === 'alice');
     expect(leave.body.room).toMatchObject({ roomid: 'room-b', sessionid: 'nc-a-alice', actortype: 'federated_users', action: 'leave' });
-    await waitFor(() => b.server.sessions.size === 1 && a.server.federation.size === 0, { timeout: 5_000, name: 'b.server.sessions.size === 1 && a.server.federation.size === 0' });
+    await waitFor(() => b.sessionCount() === 1 && a.federationCount() === 0, { timeout: 5_000, name: 'B holds only bob, A no federation connection' });
     // Alice is a plain local session again: her messages stay on A.
-    expect(a.server.sessions.byPublicId(alice.sessionid)).toBeDefined();
+    expect(a.servers.some((server) => server.sessions.byPublicId(alice.sessionid) !== undefined)).toBe(true);
   });
 
   it('resumes the remote session after a short network interruption', async () => {
@@ -183,12 +196,14 @@ describe('federation (two servers, two Nextclouds)', () => {
       await bob.client.joinRoom('room-b', 'nc-b-bob');
       await bob.client.next('event');
       // The allow-list names B's own port; the proxy is another host:port, so allow any host here.
-      await a.server.stop();
-      a = await startInstance(ncA);
+      await a.stop();
+      // Alice on A's last node this time (on clusters: the federation starts from the second node).
+      a = await startInstance(ncA, { firstClient: 1 });
       const alice = await user(a, ncA, 'alice');
       await federationJoin(alice.client, { signaling: `http://127.0.0.1:${proxy.port}/`, url: ncB.url, roomid: 'room-b', token: await aliceToken() });
       await alice.client.next('room');
       const remoteId = (await bob.client.next('event')).event.join[0].sessionid as string;
+      expect([a.nodeOf(alice.sessionid), b.nodeOf(remoteId), b.nodeOf(bob.sessionid)]).toEqual([a.servers.length - 1, 0, b.servers.length - 1]);
       await alice.client.next('event');
       await alice.client.next('event');
 
@@ -198,7 +213,7 @@ describe('federation (two servers, two Nextclouds)', () => {
       alice.client.send({ type: 'message', message: { recipient: { type: 'session', sessionid: bob.sessionid }, data: 'queued' } });
       proxy.unsuspend();
       expect(await alice.client.next('event')).toEqual({ type: 'event', event: { target: 'room', type: 'federation_resumed', resumed: true } });
-      expect((await bob.client.next('message')).message).toEqual({ sender: { type: 'session', sessionid: remoteId, userid: 'alice' }, data: 'queued' });
+      expect(delivered(await bob.client.next('message'), bob.sessionid).message).toEqual({ sender: { type: 'session', sessionid: remoteId, userid: 'alice' }, data: 'queued' });
       await bob.client.expectNoMessage(100); // no leave/join: the same remote session
     } finally {
       await proxy.close();
@@ -210,38 +225,40 @@ describe('federation (two servers, two Nextclouds)', () => {
     const alice = await user(a, ncA, 'alice');
     await federationJoin(alice.client, { signaling: b.baseUrl, url: ncB.url, roomid: 'room-b', token: await aliceToken() });
     await alice.client.next('room');
-    await waitFor(() => b.server.sessions.size === 1, { timeout: 5_000, name: 'b.server.sessions.size === 1' });
+    await waitFor(() => b.sessionCount() === 1, { timeout: 5_000, name: 'one session on B' });
     // Joining a local room ends the federated one.
     expect(await alice.client.joinRoom('room-a', 'nc-a-alice-2')).toMatchObject({ type: 'room', room: { roomid: 'room-a' } });
-    await waitFor(() => b.server.sessions.size === 0 && a.server.federation.size === 0, { timeout: 5_000, name: 'b.server.sessions.size === 0 && a.server.federation.size === 0' });
+    await waitFor(() => b.sessionCount() === 0 && a.federationCount() === 0, { timeout: 5_000, name: 'no session on B, no federation connection on A' });
 
     await federationJoin(alice.client, { signaling: b.baseUrl, url: ncB.url, roomid: 'room-b', token: await aliceToken() }, 'fj2');
     expect(await alice.client.waitForMessage((m) => m.type === 'room')).toMatchObject({ id: 'fj2', room: { roomid: 'local-room' } });
     // Any local room is left (A's Nextcloud is told), and bye ends the remote session.
     await ncA.waitForRequest((r) => r.type === 'room' && r.body.room.action === 'leave' && r.body.room.roomid === 'room-a');
-    await waitFor(() => b.server.sessions.size === 1, { timeout: 5_000, name: 'b.server.sessions.size === 1' });
+    await waitFor(() => b.sessionCount() === 1, { timeout: 5_000, name: 'one session on B' });
     await alice.client.bye();
-    await waitFor(() => b.server.sessions.size === 0 && a.server.federation.size === 0, { timeout: 5_000, name: 'b.server.sessions.size === 0 && a.server.federation.size === 0' });
+    await waitFor(() => b.sessionCount() === 0 && a.federationCount() === 0, { timeout: 5_000, name: 'no session on B, no federation connection on A' });
   });
 
   it('refuses targets outside the allow-list, unreachable hosts, servers without federation and bad tokens', async () => {
-    const alice = await user(a, ncA, 'alice');
     const token = await aliceToken();
-
-    await federationJoin(alice.client, { signaling: 'http://other.example.invalid/', url: ncB.url, token }, 'e1');
-    expect(await alice.client.next('error')).toEqual({
-      id: 'e1',
-      type: 'error',
-      error: {
-        code: 'federation_error',
-        message: 'Failed to create federation client.',
-        details: { code: 'host_not_allowed', message: 'Federation to other.example.invalid is not allowed.' },
-      },
-    });
-    expect(b.server.sessions.size).toBe(0);
+    // Two users: on a cluster, one on each node.
+    for (const userid of ['alice', 'dave']) {
+      const { client } = await user(a, ncA, userid);
+      await federationJoin(client, { signaling: 'http://other.example.invalid/', url: ncB.url, token }, 'e1');
+      expect(await client.next('error')).toEqual({
+        id: 'e1',
+        type: 'error',
+        error: {
+          code: 'federation_error',
+          message: 'Failed to create federation client.',
+          details: { code: 'host_not_allowed', message: 'Federation to other.example.invalid is not allowed.' },
+        },
+      });
+    }
+    expect(b.sessionCount()).toBe(0);
 
     // Without the allow-list: an unreachable host is a network error.
-    await a.server.stop();
+    await a.stop();
     a = await startInstance(ncA);
     const carol = await user(a, ncA, 'carol');
     await federationJoin(carol.client, { signaling: 'http://127.0.0.1:1/', url: ncB.url, token }, 'e2');
@@ -249,24 +266,24 @@ describe('federation (two servers, two Nextclouds)', () => {
     expect(unreachable).toMatchObject({ id: 'e2', error: { code: 'federation_error', details: { code: 'network_error', message: expect.any(String) } } });
 
     // A target that does not announce `federation`.
-    b.server.features.remove('federation');
+    for (const server of b.servers) server.features.remove('federation');
     await federationJoin(carol.client, { signaling: b.baseUrl, url: ncB.url, token }, 'e3');
     expect(await carol.client.next('error')).toEqual({
       id: 'e3',
       type: 'error',
       error: { code: 'federation_unsupported', message: 'The target server does not support federation.' },
     });
-    b.server.features.add('federation');
+    for (const server of b.servers) server.features.add('federation');
 
     // The remote refuses the token: its hello error reaches the client as the join's answer (as upstream).
     await federationJoin(carol.client, { signaling: b.baseUrl, url: ncB.url, token: 'not-a-jwt' }, 'e4');
     expect(await carol.client.next('error')).toMatchObject({ id: 'e4', error: { code: 'invalid_token' } });
     // The remote Nextcloud lacks Talk's federation-v2 capability: federation_unsupported from the remote.
     ncB.setCapabilities({ features: [...DEFAULT_FEATURES] });
-    b.server.capabilities.invalidate(ncB.url);
+    for (const server of b.servers) server.capabilities.invalidate(ncB.url);
     await federationJoin(carol.client, { signaling: b.baseUrl, url: ncB.url, token }, 'e5');
     expect(await carol.client.next('error')).toMatchObject({ id: 'e5', error: { code: 'federation_unsupported' } });
     ncB.setCapabilities({ features: [...DEFAULT_FEATURES, 'federation-v2'] });
-    await waitFor(() => a.server.federation.size === 0 && b.server.sessions.size === 0, { timeout: 5_000, name: 'a.server.federation.size === 0 && b.server.sessions.size === 0' });
+    await waitFor(() => a.federationCount() === 0 && b.sessionCount() === 0, { timeout: 5_000, name: 'no federation connection on A, no session on B' });
   });
 });

@@ -18,6 +18,10 @@ export interface TestCluster {
    * having seen the other join; the clients are pushed to `clients`.
    */
   pair(roomid: string, clients: TestClient[]): Promise<readonly [ClusterUser, ClusterUser]>;
+  /** Stops node `i` the normal way (its sessions end and their leaves are sent); the others go on. */
+  stopNode(i: number): Promise<void>;
+  /** Starts node `i` again on its HTTP and gRPC ports (after {@link stopNode}); `nodes[i]` is the new one. */
+  startNode(i: number): Promise<TestSetup>;
   stop(): Promise<void>;
 }
 
@@ -28,7 +32,7 @@ export interface ClusterUser {
   node: TestSetup;
 }
 
-export interface TestClusterOptions extends Omit<TestSetupOptions, 'nextcloud' | 'natsUrl' | 'port'> {
+export interface TestClusterOptions extends Omit<TestSetupOptions, 'natsUrl' | 'port'> {
   /** Number of signaling servers (default 2). */
   nodes?: number;
   /** Also connect the nodes with gRPC (`[grpc] listen` + static `targets`); default: NATS only. */
@@ -45,26 +49,27 @@ const TEST_RECONNECT_WAIT_MS = 100;
  */
 export async function startTestCluster(opts: TestClusterOptions = {}): Promise<TestCluster> {
   const nats = await startNatsServer();
-  const nextcloud = await startFakeNextcloud({ secret: 'test-backend-secret' });
-  const { nodes: count = 2, grpc = false, serverOptions, ...setupOptions } = opts;
+  const nextcloud = opts.nextcloud ?? (await startFakeNextcloud({ secret: 'test-backend-secret' }));
+  const { nodes: count = 2, grpc = false, serverOptions, nextcloud: _given, ...setupOptions } = opts;
   const grpcPorts = grpc ? await Promise.all(Array.from({ length: count }, () => freePort())) : [];
   const grpcConfig = (i: number): string =>
     grpc ? ['[grpc]', `listen = 127.0.0.1:${grpcPorts[i]}`, `targets = ${grpcPorts.filter((_, j) => j !== i).map((p) => `127.0.0.1:${p}`).join(', ')}`].join('\n') : '';
-  const started = await Promise.allSettled(
-    Array.from({ length: count }, (_, i) =>
-      startTestSetup({
-        ...setupOptions,
-        extraConfig: [setupOptions.extraConfig ?? '', grpcConfig(i)].join('\n'),
-        nextcloud,
-        natsUrl: nats.url,
-        serverOptions: { bus: { reconnectWaitMs: TEST_RECONNECT_WAIT_MS, connectBackoff: { initialMs: 100, maxMs: 400 } }, ...serverOptions },
-      }),
-    ),
-  );
+  const startNodeOn = (i: number, port?: number): Promise<TestSetup> =>
+    startTestSetup({
+      ...setupOptions,
+      extraConfig: [setupOptions.extraConfig ?? '', grpcConfig(i)].join('\n'),
+      nextcloud,
+      natsUrl: nats.url,
+      port,
+      serverOptions: { bus: { reconnectWaitMs: TEST_RECONNECT_WAIT_MS, connectBackoff: { initialMs: 100, maxMs: 400 } }, ...serverOptions },
+    });
+  const started = await Promise.allSettled(Array.from({ length: count }, (_, i) => startNodeOn(i)));
   const nodes = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  /** Nodes stopped by `stopNode` and not started again (`stop()` skips them). */
+  const stopped = new Set<TestSetup>();
   const stop = async (): Promise<void> => {
-    await Promise.all(nodes.map((n) => n.stop()));
-    await nextcloud.close();
+    await Promise.all(nodes.filter((n) => !stopped.has(n)).map((n) => n.stop()));
+    if (!opts.nextcloud) await nextcloud.close();
     await nats.stop();
   };
   const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -96,7 +101,19 @@ export async function startTestCluster(opts: TestClusterOptions = {}): Promise<T
     await two.server.bus.flush();
     return [a, b] as const;
   };
-  return { nats, nextcloud, nodes, user, pair, stop };
+  const stopNode = async (i: number): Promise<void> => {
+    const node = nodes[i]!;
+    stopped.add(node);
+    await node.stop();
+  };
+  const startNode = async (i: number): Promise<TestSetup> => {
+    const old = nodes[i]!;
+    const node = await startNodeOn(i, Number(new URL(old.baseUrl).port));
+    stopped.delete(old);
+    nodes[i] = node;
+    return node;
+  };
+  return { nats, nextcloud, nodes, user, pair, stopNode, startNode, stop };
 }
 
 /**
@@ -107,7 +124,7 @@ export async function startTestCluster(opts: TestClusterOptions = {}): Promise<T
  * over the nodes. `server`, `baseUrl` (backend requests, stats) are the first node's.
  */
 export async function startClusteredSetup(opts: TestSetupOptions, nodes: number): Promise<TestSetup> {
-  const { nextcloud: _n, natsUrl: _u, port: _p, ...rest } = opts;
+  const { natsUrl: _u, port: _p, ...rest } = opts;
   const cluster = await startTestCluster({ ...rest, nodes, grpc: true });
   const first = cluster.nodes[0]!;
   let next = 0;
