@@ -341,6 +341,8 @@ export class SignalingServer {
         features: this.features,
         metrics: mcuMetrics,
         allowSubscribeAny: config.app.allowsubscribeany,
+        // A publisher on another node: is it in the caller's call? (upstream waits up to the MCU timeout)
+        remoteCalls: cluster ? { sessionInCall: (id, roomId, url) => cluster.remoteSessionInCall(id, roomId, url, config.mcu.timeout * 1000) } : undefined,
         log: opts.log.child({ component: 'mcu' }),
         unshareScreenDelayMs: opts.mcu?.unshareScreenDelayMs,
       });

@@ -8,6 +8,8 @@ export interface ScriptedProxyOptions {
   features?: string[];
   /** Answers a command instead of the default behaviour (return undefined for the default). */
   onCommand?: (command: any, id: string, ws: WebSocket) => any | 'no-answer' | undefined;
+  /** Answers a payload (offer, requestoffer, ...) instead of the default behaviour, like `onCommand`. */
+  onPayload?: (payload: any, id: string, ws: WebSocket) => any | 'no-answer' | undefined;
 }
 
 /**
@@ -120,6 +122,9 @@ export class ScriptedProxy {
         return reply({ type: 'command', command: {} });
       }
       case 'payload': {
+        const custom = this.options.onPayload?.(msg.payload, msg.id, ws);
+        if (custom === 'no-answer') return;
+        if (custom !== undefined) return reply(custom);
         const p = msg.payload;
         const jsep =
           p.type === 'offer' ? { type: 'answer', sdp: 'v=0 answer' } : p.type === 'requestoffer' ? { type: 'offer', sdp: 'v=0 offer' } : undefined;

@@ -37,6 +37,8 @@ export interface TestClusterOptions extends Omit<TestSetupOptions, 'natsUrl' | '
   nodes?: number;
   /** Also connect the nodes with gRPC (`[grpc] listen` + static `targets`); default: NATS only. */
   grpc?: boolean;
+  /** server.conf lines of node `index` alone (e.g. its own MCU proxy), after `extraConfig`. */
+  nodeConfig?: (index: number) => string;
 }
 
 /** Reconnect quickly after a nats-server restart (production: every second). */
@@ -50,14 +52,14 @@ const TEST_RECONNECT_WAIT_MS = 100;
 export async function startTestCluster(opts: TestClusterOptions = {}): Promise<TestCluster> {
   const nats = await startNatsServer();
   const nextcloud = opts.nextcloud ?? (await startFakeNextcloud({ secret: 'test-backend-secret' }));
-  const { nodes: count = 2, grpc = false, serverOptions, nextcloud: _given, ...setupOptions } = opts;
+  const { nodes: count = 2, grpc = false, nodeConfig, serverOptions, nextcloud: _given, ...setupOptions } = opts;
   const grpcPorts = grpc ? await Promise.all(Array.from({ length: count }, () => freePort())) : [];
   const grpcConfig = (i: number): string =>
     grpc ? ['[grpc]', `listen = 127.0.0.1:${grpcPorts[i]}`, `targets = ${grpcPorts.filter((_, j) => j !== i).map((p) => `127.0.0.1:${p}`).join(', ')}`].join('\n') : '';
   const startNodeOn = (i: number, port?: number): Promise<TestSetup> =>
     startTestSetup({
       ...setupOptions,
-      extraConfig: [setupOptions.extraConfig ?? '', grpcConfig(i)].join('\n'),
+      extraConfig: [setupOptions.extraConfig ?? '', nodeConfig?.(i) ?? '', grpcConfig(i)].join('\n'),
       nextcloud,
       natsUrl: nats.url,
       port,

@@ -94,6 +94,17 @@ export class ClusterNode implements HubCluster, RoomCluster, RemoteRoomSessions 
     return peers.firstResult((peer, opts) => peer.lookupSessionId(roomSessionId, '', opts), { timeoutMs: LOOKUP_TIMEOUT_MS, signal });
   }
 
+  /**
+   * Whether another node holds `sessionId` in the call of `roomId` (upstream `IsSessionInCall`
+   * on every peer, the first "yes" wins; a peer that fails or is late counts as "no").
+   */
+  async remoteSessionInCall(sessionId: string, roomId: string, backendUrl: string, timeoutMs: number): Promise<boolean> {
+    const peers = this.#peers;
+    if (peers === undefined) return false;
+    const inCall = await peers.firstResult(async (peer, opts) => ((await peer.isSessionInCall(sessionId, roomId, backendUrl, opts)) ? true : undefined), { timeoutMs });
+    return inCall === true;
+  }
+
   /** The internal and virtual sessions other nodes hold in a room, merged (nothing from a node that doesn't answer in time). */
   async remoteInternalSessions(roomId: string, backendUrls: readonly string[]): Promise<RemoteInternalSessions> {
     const peers = this.#peers;

@@ -3,7 +3,7 @@
  * node produces are typed; they are plain JSON so the NATS bus can encode them as is. What
  * arrives from the bus is checked by the Router before a handler sees it.
  */
-export type AsyncMessage = AsyncServerMessage | AsyncRoomRequest | AsyncRoomEvent;
+export type AsyncMessage = AsyncServerMessage | AsyncRoomRequest | AsyncRoomEvent | AsyncSendOffer;
 
 export interface AsyncServerMessage {
   type: 'message';
@@ -31,6 +31,27 @@ export interface AsyncRoomEvent {
   sendtime: string;
   asyncroom: { type: 'sessionjoined'; sessionid: string; clienttype: string };
   id?: string;
+}
+
+/**
+ * A publisher asks the node holding the receiver to subscribe it to the publisher's stream and
+ * send it the offer (subject `session.<receiver>`, fact sheet 1.9 flow 5 and 6.1). Errors go
+ * back to `sessionid` with `messageid` as their `id`.
+ */
+export interface AsyncSendOffer {
+  type: 'sendoffer';
+  sendtime: string;
+  sendoffer: SendOffer;
+  id?: string;
+}
+
+export interface SendOffer {
+  /** The publisher's request id, if it gave one. */
+  messageid?: string;
+  /** The publisher's public session id. */
+  sessionid: string;
+  /** The publisher's MCU data (`{type:"sendoffer", roomType, ...}`). */
+  data: Record<string, unknown>;
 }
 
 /**
@@ -69,6 +90,26 @@ export function asyncRoomRequest(room: RoomRequest, sendtime = sendTime()): Asyn
 
 export function asyncRoomEvent(event: AsyncRoomEvent['asyncroom']): AsyncRoomEvent {
   return { type: 'asyncroom', sendtime: sendTime(), asyncroom: event };
+}
+
+export function asyncSendOffer(sendoffer: SendOffer): AsyncSendOffer {
+  return { type: 'sendoffer', sendtime: sendTime(), sendoffer };
+}
+
+/** A bus message asking for a subscriber: a non-empty sender id, a string `messageid` if any, object `data`. */
+export function isSendOffer(m: object): m is AsyncSendOffer {
+  if ((m as { type?: unknown }).type !== 'sendoffer') return false;
+  const offer = (m as { sendoffer?: unknown }).sendoffer as Record<string, unknown> | null | undefined;
+  if (typeof offer !== 'object' || offer === null || Array.isArray(offer)) return false;
+  const { sessionid, messageid, data } = offer;
+  return (
+    typeof sessionid === 'string' &&
+    sessionid !== '' &&
+    (messageid === undefined || typeof messageid === 'string') &&
+    typeof data === 'object' &&
+    data !== null &&
+    !Array.isArray(data)
+  );
 }
 
 /** A bus message announcing a session that joined a room on some node. */

@@ -5,6 +5,8 @@ import {
   asyncMessage,
   asyncRoomEvent,
   asyncRoomRequest,
+  asyncSendOffer,
+  isSendOffer,
   isSessionJoined,
   isRoomRequest,
   isServerMessage,
@@ -12,6 +14,7 @@ import {
   type AsyncRoomRequest,
   type AsyncServerMessage,
   type RoomRequest,
+  type SendOffer,
   type ServerMessageObject,
 } from './async-message';
 import { FrameCache } from './frame-cache';
@@ -31,6 +34,7 @@ export class Router {
   readonly frames = new FrameCache();
   readonly #subscriptions = new Map<ClientSession, { subject: string; subs: BusSubscription[] }>();
   readonly #delivered: ((session: ClientSession, message: ServerMessageObject) => void)[] = [];
+  #sendOffer: ((receiver: ClientSession, offer: SendOffer) => void) | undefined;
 
   constructor(bus: Bus) {
     this.#bus = bus;
@@ -41,6 +45,14 @@ export class Router {
     this.#delivered.push(listener);
   }
 
+  /**
+   * The MCU (when configured) creates the subscribers other nodes' publishers ask for with
+   * `sendoffer`; without it such requests are dropped.
+   */
+  onSendOffer(handler: (receiver: ClientSession, offer: SendOffer) => void): void {
+    this.#sendOffer = handler;
+  }
+
   /** Subscribes a new session to its own subject and, when it has one, its user's. */
   attachSession(session: ClientSession): void {
     // A session's own subject has one receiver: its frame is encoded for it alone, uncached.
@@ -48,6 +60,7 @@ export class Router {
     const subs = [
       this.#bus.subscribe(subject, (m) => {
         if (isServerMessage(m)) this.deliver(session, m, true);
+        else if (isSendOffer(m) && !session.closed) this.#sendOffer?.(session, m.sendoffer);
       }),
     ];
     if (session.userId) {
@@ -107,6 +120,11 @@ export class Router {
 
   toSession(publicId: string, message: ServerMessageObject): void {
     this.#bus.publish(sessionSubject(publicId), asyncMessage(message));
+  }
+
+  /** Asks the node holding `publicId` to subscribe it to a publisher of the sender's (`sendoffer`). */
+  sendOfferTo(publicId: string, offer: SendOffer): void {
+    this.#bus.publish(sessionSubject(publicId), asyncSendOffer(offer));
   }
 
   /**

@@ -13,6 +13,7 @@ import type { Logger } from '@talk-signaling/runtime';
 import type { FeatureSet } from '../hub/feature-set';
 import type { Hub, SessionListener } from '../hub/hub';
 import type { Router } from '../delivery/router';
+import type { SendOffer } from '../delivery/async-message';
 import { errorFrame, serverFrame } from '../delivery/server-frames';
 import type { SessionRegistry } from '../hub/session-registry';
 import type { ClientSession } from '../session/client-session';
@@ -21,8 +22,10 @@ import { VirtualSession } from '../session/virtual-session';
 import type { McuMetrics } from './mcu-metrics';
 import { isAllowedToSend, McuPermissionError, offerMediaTypes, publisherStillAllowed } from './mcu-permissions';
 import { McuSessionState } from './mcu-session-state';
+import { inSameCall, type RemoteCallCheck } from './same-call';
+import { isStreamType, streamSelection } from './stream-selection';
 import { SdpError, sdpMediaTypes } from './sdp-media';
-import type { Sfu, SfuJsep, SfuPublisher, SfuStreamSelection, SfuStreamType, SfuSubscriber } from './sfu';
+import type { Sfu, SfuJsep, SfuPublisher, SfuStreamType, SfuSubscriber } from './sfu';
 
 /** Upstream `cleanupScreenPublisherDelay`: Firefox does not always hang up a screen share. */
 export const UNSHARE_SCREEN_DELAY_MS = 1_000;
@@ -41,31 +44,10 @@ export interface McuHandlerDeps {
   metrics: McuMetrics;
   /** `[app] allowsubscribeany`: skip the same-call check of `requestoffer`. */
   allowSubscribeAny: boolean;
+  /** The other signaling nodes (cluster): is a publisher they hold in the caller's call? */
+  remoteCalls?: RemoteCallCheck;
   log: Logger;
   unshareScreenDelayMs?: number;
-}
-
-/** `requestoffer` / `sendoffer` / `selectStream` payload → selection; throws on wrong types (upstream). */
-function streamSelection(payload: Record<string, unknown> | undefined): SfuStreamSelection | undefined {
-  if (!payload) return undefined;
-  const selection: SfuStreamSelection = {};
-  for (const key of ['substream', 'temporal'] as const) {
-    const value = payload[key];
-    if (value === undefined) continue;
-    if (typeof value !== 'number' || !Number.isFinite(value)) throw new Error(`${key}: unsupported value ${JSON.stringify(value)}`);
-    selection[key] = Math.trunc(value);
-  }
-  for (const key of ['audio', 'video'] as const) {
-    const value = payload[key];
-    if (value === undefined) continue;
-    if (typeof value !== 'boolean') throw new Error(`${key}: unsupported value ${JSON.stringify(value)}`);
-    selection[key] = value;
-  }
-  return Object.keys(selection).length === 0 ? undefined : selection;
-}
-
-function isStreamType(roomType: string): roomType is SfuStreamType {
-  return roomType === 'video' || roomType === 'screen';
 }
 
 /**
@@ -86,6 +68,7 @@ export class McuHandler implements SessionListener {
   constructor(deps: McuHandlerDeps) {
     this.#deps = deps;
     deps.hub.addListener(this);
+    deps.router.onSendOffer((receiver, offer) => this.remoteSendOffer(receiver, offer));
     deps.events.addListener({ leftRoom: (session) => this.release(session, 'left the room'), changed: (session) => this.sessionChanged(session) });
     deps.sfu.on('connected', () => {
       deps.log.info('MCU connected; announcing mcu features');
@@ -228,14 +211,16 @@ export class McuHandler implements SessionListener {
     switch (data.type) {
       case 'requestoffer': {
         if (target === sender.publicId) return;
-        if (!this.#deps.allowSubscribeAny && !this.#inSameCall(sender, target)) {
+        if (!this.#deps.allowSubscribeAny && !(await inSameCall(sender, target, this.#deps.sessions, this.#deps.remoteCalls))) {
           sender.log.info({ target }, 'not in the same call; not requesting offer');
           this.#notAllowed(sender, id, NOT_ALLOWED_MESSAGES.requestOffer);
           return;
         }
+        const fail = (error: SignalingError): void => this.#sendError(sender, id, error);
+        if (this.#publisherUnreachable(sender, target)) return fail(signalingError('client_not_found'));
         const subscriber = await this.#subscriberFor(sender, target, data.roomType);
-        if (!subscriber) return this.#sendError(sender, id, signalingError('client_not_found'));
-        await this.#requestOffer(sender, sender, target, subscriber, data, id);
+        if (!subscriber) return fail(signalingError('client_not_found'));
+        await this.#requestOffer(sender, target, subscriber, data, fail);
         return;
       }
       case 'offer': {
@@ -310,41 +295,78 @@ export class McuHandler implements SessionListener {
     }
   }
 
-  /** `sendoffer` (1.9 flow 5): the publisher asks for a subscriber of the recipient. */
+  /**
+   * `sendoffer` (1.9 flow 5): the publisher asks for a subscriber of the recipient. A recipient
+   * on another node (or nowhere) gets the request through the bus; its node does the rest.
+   */
   #sendOffer(sender: ClientSession, target: string, data: McuMessageData, id: string | undefined): void {
     let receiver = this.#deps.sessions.byPublicId(target);
-    // Not on this node (single node: nowhere), another backend, or oneself: dropped as upstream.
-    if (!receiver || receiver === sender || receiver.backend.id !== sender.backend.id) return;
-    if (receiver instanceof VirtualSession) receiver = receiver.owner;
+    // Oneself, or a session of another backend: dropped as upstream.
+    if (receiver === sender || (receiver && receiver.backend.id !== sender.backend.id)) return;
     if (!isAllowedToSend(sender, data.roomType, data.type)) {
       sender.log.info({ roomType: data.roomType }, 'not allowed to send offer');
       return this.#notAllowed(sender, id, NOT_ALLOWED_MESSAGES.sendOffer);
     }
-    const to = receiver;
-    void (async () => {
-      const subscriber = await this.#subscriberFor(to, sender.publicId, data.roomType);
-      if (!subscriber) return this.#sendError(sender, id, signalingError('client_not_found'));
-      await this.#requestOffer(to, sender, sender.publicId, subscriber, data, id);
-    })().catch((err: unknown) => sender.log.error({ err }, 'sendoffer failed unexpectedly'));
+    if (!receiver) {
+      this.#deps.router.sendOfferTo(target, { ...(id === undefined ? {} : { messageid: id }), sessionid: sender.publicId, data: { ...data } });
+      return;
+    }
+    if (receiver instanceof VirtualSession) receiver = receiver.owner;
+    this.#subscribeAndOffer(receiver, sender.publicId, data, (error) => this.#sendError(sender, id, error));
   }
 
-  /** Gets the SFU's offer for `subscriber` to `receiver`; errors go to `requester`. */
-  async #requestOffer(
-    receiver: ClientSession,
-    requester: ClientSession,
-    publisherId: string,
-    subscriber: SfuSubscriber,
-    data: McuMessageData,
-    id: string | undefined,
-  ): Promise<void> {
+  /**
+   * `sendoffer` of a publisher on another node (bus, fact sheet 6.1): the same for `receiver`,
+   * a session of this node; errors go back to the publisher through the bus with its request id.
+   */
+  remoteSendOffer(receiver: ClientSession, offer: SendOffer): void {
+    const classified = classifyMcuMessageData(offer.data);
+    if (classified.kind !== 'mcu' || offer.sessionid === receiver.publicId) {
+      receiver.log.warn({ from: offer.sessionid }, 'dropping a malformed sendoffer from another node');
+      return;
+    }
+    const publisherId = offer.sessionid;
+    const messageId = offer.messageid;
+    this.#subscribeAndOffer(receiver, publisherId, classified.value, (error) =>
+      this.#deps.router.toSession(publisherId, { ...(messageId ? { id: messageId } : {}), type: 'error', error: { code: error.code, message: error.message } }),
+    );
+  }
+
+  /** Subscribes `receiver` to `publisherId`'s stream and sends it the offer, in the background (the publisher may still be starting). */
+  #subscribeAndOffer(receiver: ClientSession, publisherId: string, data: McuMessageData, fail: (error: SignalingError) => void): void {
+    if (this.#publisherUnreachable(receiver, publisherId)) return fail(signalingError('client_not_found'));
+    void (async () => {
+      const subscriber = await this.#subscriberFor(receiver, publisherId, data.roomType);
+      if (!subscriber) return fail(signalingError('client_not_found'));
+      await this.#requestOffer(receiver, publisherId, subscriber, data, fail);
+    })().catch((err: unknown) => receiver.log.error({ err }, 'sendoffer failed unexpectedly'));
+  }
+
+  /** Gets the SFU's offer for `subscriber` to `receiver`; `fail` tells the requester when it cannot. */
+  async #requestOffer(receiver: ClientSession, publisherId: string, subscriber: SfuSubscriber, data: McuMessageData, fail: (error: SignalingError) => void): Promise<void> {
     this.#deps.metrics.messagesTotal.inc({ type: data.type });
     let offer: SfuJsep;
     try {
       offer = await subscriber.requestOffer(streamSelection(data.payload), data.sid);
     } catch (err) {
-      return this.#processingFailed(requester, id, data, err);
+      receiver.log.warn({ err: (err as Error)?.message ?? String(err), type: data.type, roomType: data.roomType, publisher: publisherId }, 'MCU message failed');
+      return fail(signalingError('processing_failed'));
     }
     this.#sendOfferTo(receiver, publisherId, data.roomType, subscriber, offer);
+  }
+
+  /**
+   * `[mcu] type = janus` reaches only the publishers of this node's own sessions: upstream
+   * waits the whole MCU timeout for a publisher held by another node, which never comes. Say
+   * so at once (the error upstream sends after the wait) and tell the admin why.
+   */
+  #publisherUnreachable(subscriber: ClientSession, publisherId: string): boolean {
+    if (!this.#deps.sfu.localPublishersOnly || this.#deps.sessions.byPublicId(publisherId)) return false;
+    subscriber.log.warn(
+      { publisher: publisherId },
+      'publisher is not a session of this node: with [mcu] type = janus a node reaches only its own sessions\' publishers; media between sessions on different signaling nodes needs [mcu] type = proxy',
+    );
+    return true;
   }
 
   #sendOfferTo(receiver: ClientSession, publisherId: string, roomType: string, subscriber: SfuSubscriber, offer: SfuJsep): void {
@@ -430,17 +452,6 @@ export class McuHandler implements SessionListener {
     const cap = streamType === 'screen' ? session.backend.maxScreenBitrate : session.backend.maxStreamBitrate;
     if (requested <= 0) return cap;
     return cap > 0 && requested > cap ? cap : requested;
-  }
-
-  /** Upstream `isInSameCall` (single node: a recipient elsewhere does not exist). */
-  #inSameCall(sender: ClientSession, targetId: string): boolean {
-    if (sender.clientType === 'internal') return true;
-    const room = sender.room;
-    if (!room || !(sender.inCall & InCallFlag.InCall)) return false;
-    const target = this.#deps.sessions.byPublicId(targetId);
-    const targetRoom = target?.room;
-    if (!target || !targetRoom || targetRoom.id !== room.id || targetRoom.backendId !== room.backendId) return false;
-    return target.clientType === 'internal' || (target.inCall & InCallFlag.InCall) !== 0;
   }
 
   #scheduleUnshare(session: ClientSession): void {

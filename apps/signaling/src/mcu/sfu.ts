@@ -112,6 +112,12 @@ export type SfuEvents = {
 export interface Sfu extends EventEmitter<SfuEvents> {
   /** True while usable. */
   readonly connected: boolean;
+  /**
+   * True when a subscriber can only reach publishers created through this very SFU object (Janus:
+   * its own connection's publishers), so a publisher whose session lives on another signaling
+   * node is never found. The proxy MCU asks the other nodes (`GetPublisherId`) instead.
+   */
+  readonly localPublishersOnly?: boolean;
   /** Starts connecting in the background (retrying until it works or {@link stop}). */
   start(): void;
   stop(): Promise<void>;

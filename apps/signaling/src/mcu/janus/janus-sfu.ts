@@ -52,6 +52,8 @@ export interface JanusSfuOptions {
  * ```
  */
 export class JanusSfu extends EventEmitter<SfuEvents> implements Sfu {
+  /** A node only knows the publishers its own clients created (upstream `getPublisher` alike). */
+  readonly localPublishersOnly = true;
   readonly #options: JanusSfuOptions;
   readonly #log: Logger;
   readonly #metrics: VideoRoomMetrics;
