@@ -74,7 +74,7 @@ describe('federation (two servers, two Nextclouds)', () => {
     expect((await client.next('welcome')).welcome.features).toContain('federation');
     const reply = await client.hello({ url: nextcloud.backendUrl, params: nextcloud.addUser(userid), features });
     expect(reply.type).toBe('hello');
-    return { client, sessionid: reply.hello.sessionid as string };
+    return { client, sessionid: reply.hello.sessionid as string, resumeid: reply.hello.resumeid as string };
   }
 
   /** A token of B's Nextcloud for alice of A, with the actor data Talk puts into federation tokens. */
@@ -149,6 +149,42 @@ describe('federation (two servers, two Nextclouds)', () => {
     alice.client.send({ type: 'transient', transient: { type: 'set', key: 'shared', value: 42 } });
     expect(await bob.client.waitForMessage((m) => m.type === 'transient')).toEqual({ type: 'transient', transient: { type: 'set', key: 'shared', value: 42 } });
 
+    // B's Nextcloud reports the participants (on clusters to B's last node, which looks alice's
+    // Nextcloud session up on the first): bob sees her remote session as a federated user; alice sees
+    // herself under her local id as a user of her own cloud, bob as a federated user, in her room id.
+    const actorA = `alice@${ncA.url.slice('http://'.length, -1)}`;
+    const cloudB = ncB.url.slice('http://'.length, -1);
+    const participants = {
+      changed: [{ sessionId: 'nc-a-alice', inCall: 1, actorType: 'federated_users', actorId: actorA }],
+      users: [
+        { sessionId: 'nc-a-alice', inCall: 1, actorType: 'federated_users', actorId: actorA },
+        { sessionId: 'nc-b-bob', inCall: 0, actorType: 'users', actorId: 'bob' },
+      ],
+    };
+    expect((await ncB.backendRequest(b.backendUrl, 'room-b', { type: 'participants', participants })).status).toBe(200);
+    expect((await bob.client.waitForMessage((m) => m.event?.target === 'participants')).event.update).toEqual({
+      roomid: 'room-b',
+      users: [
+        { sessionId: remoteId, inCall: 1, actorType: 'federated_users', actorId: actorA },
+        { sessionId: bob.sessionid, inCall: 0, actorType: 'users', actorId: 'bob' },
+      ],
+    });
+    expect((await alice.client.waitForMessage((m) => m.event?.target === 'participants')).event.update).toEqual({
+      roomid: 'local-room',
+      users: [
+        { sessionId: alice.sessionid, inCall: 1, actorType: 'users', actorId: 'alice' },
+        { sessionId: bob.sessionid, inCall: 0, actorType: 'federated_users', actorId: `bob@${cloudB}` },
+      ],
+    });
+    // The remote session is in the call where it lives.
+    expect(b.servers[b.nodeOf(remoteId)]!.sessions.byPublicId(remoteId)!.inCall).toBe(1);
+    // A room message of B's Nextcloud reaches alice with her room id.
+    expect((await ncB.backendRequest(b.backendUrl, 'room-b', { type: 'message', message: { data: { chat: { refresh: true } } } })).status).toBe(200);
+    expect(await alice.client.waitForMessage((m) => m.event?.type === 'message')).toEqual({
+      type: 'event',
+      event: { target: 'room', type: 'message', message: { roomid: 'local-room', data: { chat: { refresh: true } } } },
+    });
+
     // Pings for the federated session go to A's Nextcloud, under the local room id.
     const ping = await ncA.waitForRequest((r) => r.type === 'ping');
     expect(ping.body.ping).toEqual({ version: '1.0', roomid: 'local-room', entries: [{ userid: 'alice', sessionid: 'nc-a-alice' }] });
@@ -211,10 +247,32 @@ describe('federation (two servers, two Nextclouds)', () => {
       expect(await alice.client.next('event')).toEqual({ type: 'event', event: { target: 'room', type: 'federation_interrupted' } });
       // Sent while interrupted: delivered after the resume.
       alice.client.send({ type: 'message', message: { recipient: { type: 'session', sessionid: bob.sessionid }, data: 'queued' } });
+      // The "load balancer" sends the reconnect to B's last node (on a single server: the server); on
+      // clusters that node takes the resume to the one holding the remote session.
+      proxy.retarget(b.ports[b.ports.length - 1]!);
       proxy.unsuspend();
       expect(await alice.client.next('event')).toEqual({ type: 'event', event: { target: 'room', type: 'federation_resumed', resumed: true } });
       expect(delivered(await bob.client.next('message'), bob.sessionid).message).toEqual({ sender: { type: 'session', sessionid: remoteId, userid: 'alice' }, data: 'queued' });
       await bob.client.expectNoMessage(100); // no leave/join: the same remote session
+      expect(b.nodeOf(remoteId)).toBe(0);
+      bob.client.send({ type: 'message', message: { recipient: { type: 'session', sessionid: remoteId }, data: 'still there' } });
+      expect(delivered(await alice.client.next('message'), alice.sessionid).message).toEqual({ sender: { type: 'session', sessionid: bob.sessionid, userid: 'bob' }, data: 'still there' });
+
+      // Alice's own connection drops and she resumes (on clusters on A's other node): the room goes on both ways.
+      const session = a.servers[a.nodeOf(alice.sessionid)]!.sessions.byPublicId(alice.sessionid)!;
+      alice.client.close();
+      await waitFor(() => session.connection === undefined, { timeout: 5_000, name: "alice's connection gone" });
+      const again = await TestClient.connect(a.wsUrl);
+      clients.push(again);
+      expect(await again.resume(alice.resumeid)).toMatchObject({ type: 'hello', hello: { sessionid: alice.sessionid } });
+      expect(a.nodeOf(alice.sessionid)).toBe(a.servers.length - 1);
+      bob.client.send({ type: 'message', message: { recipient: { type: 'session', sessionid: remoteId }, data: 'welcome back' } });
+      expect(delivered(await again.waitForMessage((m) => m.type === 'message'), alice.sessionid).message).toEqual({
+        sender: { type: 'session', sessionid: bob.sessionid, userid: 'bob' },
+        data: 'welcome back',
+      });
+      again.send({ type: 'message', message: { recipient: { type: 'session', sessionid: bob.sessionid }, data: 'thanks' } });
+      expect(delivered(await bob.client.next('message'), bob.sessionid).message).toEqual({ sender: { type: 'session', sessionid: remoteId, userid: 'alice' }, data: 'thanks' });
     } finally {
       await proxy.close();
     }

@@ -26,6 +26,10 @@ export interface TestInstance {
   /** The first node's port and `http://127.0.0.1:port/`: what a federated join names. */
   readonly port: number;
   readonly baseUrl: string;
+  /** Every node's port, the first's first. */
+  readonly ports: readonly number[];
+  /** Where Nextcloud's backend requests go: the last node (on a cluster, not the one federated joins name). */
+  readonly backendUrl: string;
   /** Where the next client connects (see {@link TestInstanceOptions.clients}). */
   readonly wsUrl: string;
   /** Sessions on all nodes. */
@@ -83,6 +87,8 @@ export async function startTestInstance(nextcloud: FakeNextcloud, opts: TestInst
     },
     port,
     baseUrl: first.baseUrl,
+    ports: nodes.map((n) => Number(new URL(n.baseUrl).port)),
+    backendUrl: nodes[nodes.length - 1]!.baseUrl,
     get wsUrl() {
       const pool = reachable();
       return pool[turn++ % pool.length]!.wsUrl;

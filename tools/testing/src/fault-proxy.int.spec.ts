@@ -76,6 +76,24 @@ describe('FaultProxy', () => {
     again.socket.destroy();
   }, 5_000);
 
+  it('retarget() sends new connections to another port and leaves open ones where they are', async () => {
+    const other = await startEcho();
+    try {
+      const before = await client(proxy.port);
+      proxy.retarget(other.port);
+      const after = await client(proxy.port);
+      before.socket.write('old');
+      after.socket.write('new');
+      await waitFor(() => before.data() === 'old' && after.data() === 'new', { timeout: 2_000, name: 'both echoed' });
+      expect([echo.received, other.received]).toEqual([['old'], ['new']]);
+      before.socket.destroy();
+      after.socket.destroy();
+    } finally {
+      for (const s of other.sockets) s.destroy();
+      await new Promise((resolve) => other.server.close(resolve));
+    }
+  }, 5_000);
+
   it('pause() holds data in one direction and resume() delivers it in order', async () => {
     const c = await client(proxy.port);
     proxy.pause('to');

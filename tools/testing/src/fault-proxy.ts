@@ -24,6 +24,7 @@ interface Link {
  *
  * - `suspend()` resets every open connection and resets new ones on arrival until
  *   `unsuspend()` (the server "went away"; the port stays reserved);
+ * - `retarget(port)` sends later connections to another port (a load balancer switching backend);
  * - `pause(direction)` holds back data flowing one way (a black hole; connections stay open) and
  *   `resume(direction)` delivers what was held, in order;
  * - `stall(direction)` stops reading what flows one way, so the sender's socket buffers fill and
@@ -31,7 +32,7 @@ interface Link {
  */
 export class FaultProxy {
   readonly #server: Server;
-  readonly #target: { host: string; port: number };
+  #target: { host: string; port: number };
   readonly #links = new Set<Link>();
   readonly #paused: Record<ProxyDirection, boolean> = { to: false, from: false };
   readonly #stalled: Record<ProxyDirection, boolean> = { to: false, from: false };
@@ -79,6 +80,14 @@ export class FaultProxy {
   /** Accepts and forwards connections again. */
   unsuspend(): void {
     this.#suspended = false;
+  }
+
+  /**
+   * Sends connections made from now on to `port` (same host) — a load balancer picking another
+   * backend; open connections stay where they are.
+   */
+  retarget(port: number): void {
+    this.#target = { ...this.#target, port };
   }
 
   /** Holds back data flowing in `direction` (on open and future connections). */

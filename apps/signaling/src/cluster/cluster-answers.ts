@@ -37,9 +37,13 @@ export class ClusterAnswers implements ClusterHandlers {
     this.#deps = deps;
   }
 
+  /**
+   * Any live session a local resume would take (upstream: every session by its private id) — also
+   * the session of another signaling server's federation client reconnecting to another node.
+   */
   lookupResumeId(resumeId: string): string | undefined {
     const session = this.#deps.sessions.byPrivateId(resumeId);
-    return session?.clientType === 'client' ? session.publicId : undefined;
+    return session === undefined || session.closed ? undefined : session.publicId;
   }
 
   lookupSessionId(roomSessionId: string, disconnectReason: string): string | undefined {
