@@ -125,6 +125,20 @@ describe('MCU across signaling nodes (IsSessionInCall, sendoffer)', () => {
     expect(await isSessionInCallCalls(two)).toBe(asked);
   });
 
+  it('an internal client publishing on one node (e.g. the SIP bridge) is subscribed from the other node (GetPublisherId)', async () => {
+    const internal = async (node: TestSetup): Promise<Member> => {
+      const client = await TestClient.connect(node.wsUrl);
+      clients.push(client);
+      const reply = await client.helloInternal({ backend: cluster.nextcloud.url, secret: INTERNAL_SECRET });
+      return { client, sessionid: reply.hello.sessionid, userid: '', ncSession: '' };
+    };
+    const bridge = await internal(one);
+    await publish(bridge);
+    const recorder = await internal(two);
+    mcuMessage(recorder, { type: 'requestoffer', roomType: 'video' }, bridge.sessionid, 'i1');
+    expect((await nextMcu(recorder, 'offer')).message.data).toMatchObject({ from: bridge.sessionid, to: recorder.sessionid, type: 'offer' });
+  });
+
   it('sendoffer to a receiver on the other node: its node subscribes it and sends it the offer from the publisher', async () => {
     const a = await member(one, 'send-a', 'send');
     const b = await member(two, 'send-b', 'send');

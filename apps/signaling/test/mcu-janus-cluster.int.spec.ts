@@ -11,8 +11,10 @@ jest.setTimeout(60_000);
 const lines: { msg?: string; level: string; session?: string; publisher?: string }[] = [];
 const log = pino({ level: 'info', formatters: { level: (label) => ({ level: label }) } }, { write: (line: string) => void lines.push(JSON.parse(line)) }) as unknown as Logger;
 
-/** Far longer than any wait below: an error that arrives did not come from waiting it out. */
+/** Far longer than the waits below: an error that arrives did not come from waiting it out. */
 const MCU_TIMEOUT_S = 30;
+/** Generous for a loaded machine, still half the MCU timeout. */
+const PROMPT_MS = 15_000;
 
 /**
  * `[mcu] type = janus` on two nodes (real Janus, shared by both; real nats-server; gRPC): a
@@ -63,7 +65,7 @@ describe('MCU with [mcu] type = janus, publisher and subscriber on different nod
 
   it('requestoffer to a publisher on the other node: client_not_found at once, a log line says why, no Janus subscriber', async () => {
     mcuMessage(b, { type: 'requestoffer', roomType: 'video' }, a.sessionid, 'j1');
-    expect(await nextError(b)).toEqual({ id: 'j1', type: 'error', error: { code: 'client_not_found', message: 'No MCU client found to send message to.' } });
+    expect(await nextError(b, PROMPT_MS)).toEqual({ id: 'j1', type: 'error', error: { code: 'client_not_found', message: 'No MCU client found to send message to.' } });
     expect(crossNodeWarnings(b.sessionid)).toHaveLength(1);
     expect(crossNodeWarnings(b.sessionid)[0]!.msg).toMatch(/different signaling nodes needs \[mcu\] type = proxy/);
     // The in-call check passed (IsSessionInCall said yes); nothing was asked of Janus.
@@ -72,7 +74,7 @@ describe('MCU with [mcu] type = janus, publisher and subscriber on different nod
 
   it('sendoffer to a receiver on the other node: client_not_found back to the publisher with its request id, logged by the receiver’s node', async () => {
     mcuMessage(a, { type: 'sendoffer', roomType: 'video' }, b.sessionid, 'j2');
-    expect(await nextError(a)).toEqual({ id: 'j2', type: 'error', error: { code: 'client_not_found', message: 'No MCU client found to send message to.' } });
+    expect(await nextError(a, PROMPT_MS)).toEqual({ id: 'j2', type: 'error', error: { code: 'client_not_found', message: 'No MCU client found to send message to.' } });
     expect(crossNodeWarnings(b.sessionid)).toHaveLength(2);
     expect(two.server.sfu?.stats()).toMatchObject({ publishers: 0, clients: 0 });
   });

@@ -93,11 +93,15 @@ export class ClusterAnswers implements ClusterHandlers {
     return entries;
   }
 
-  /** A client session's publisher on an MCU proxy, waited for until the caller's deadline (upstream). */
+  /**
+   * A session's publisher on an MCU proxy, waited for until the caller's deadline (upstream).
+   * Internal clients (the SIP bridge) publish too; virtual sessions never do.
+   */
   async getPublisherId(sessionId: string, streamType: string, signal: AbortSignal): Promise<PublisherInfo | undefined> {
     const publishers = this.#deps.publishers;
     if (!publishers || (streamType !== 'video' && streamType !== 'screen')) return undefined;
-    if (this.#deps.sessions.byPublicId(sessionId)?.clientType !== 'client') return undefined;
+    const session = this.#deps.sessions.byPublicId(sessionId);
+    if (session === undefined || session.clientType === 'virtual') return undefined;
     return publishers.publisherInfo(sessionId, streamType, signal);
   }
 
