@@ -76,8 +76,12 @@ export class Room implements SessionRoom {
   #internalLeft = false;
   #flushTimer: NodeJS.Timeout | undefined;
   #closed = false;
-  /** Participants updates waiting for other nodes' internal sessions leave in the order asked. */
+  /**
+   * Participants updates waiting for other nodes' internal sessions, and what the room
+   * published after them, leave in the order asked; `#queued` counts what is still waiting.
+   */
   #updates: Promise<void> = Promise.resolve();
+  #queued = 0;
   /** Transient data of this room on this node (1.11); cleared when the room is destroyed. */
   readonly transient = new TransientData({
     onChange: (key, value, oldValue) => this.#sendTransient(transientChangeMessage(key, value, oldValue)),
@@ -186,7 +190,7 @@ export class Room implements SessionRoom {
    * with their in-call flags. Encoded once for every receiver.
    */
   publishParticipantsUpdate(changed: readonly ParticipantEntry[] = [], users: readonly ParticipantEntry[] = this.lastUsers): void {
-    this.sendParticipantsUpdate(changed, users, (update) => this.publish(update));
+    this.sendParticipantsUpdate(changed, users, (update) => this.#toRoom(update));
   }
 
   /**
@@ -207,7 +211,7 @@ export class Room implements SessionRoom {
           return undefined;
         })
       : undefined;
-    this.#updates = this.#updates.then(async () => {
+    this.#queue(async () => {
       const found = await fetched;
       if (this.#closed) return;
       // Built now: local members may have changed while the other nodes answered.
@@ -260,9 +264,29 @@ export class Room implements SessionRoom {
     this.#toNodes(key, undefined, { type: 'transient', transient: { action: 'delete', key } });
   }
 
-  /** Publishes a server message to every member of the room on every node. */
+  /**
+   * Publishes a server message to every member of the room on every node, after the
+   * participants updates asked for before it (e.g. a virtual session's `flags` event follows
+   * the update listing it, as upstream).
+   */
   publish(message: ServerMessageObject): void {
+    if (this.#queued === 0) this.#toRoom(message);
+    else this.#queue(() => this.#toRoom(message));
+  }
+
+  #toRoom(message: ServerMessageObject): void {
     this.#opts.router.toRoom(this.id, this.backendId, message);
+  }
+
+  /** Runs `step` after everything queued before it (see #updates). */
+  #queue(step: () => void | Promise<void>): void {
+    this.#queued++;
+    this.#updates = this.#updates
+      .then(step)
+      .catch((err: unknown) => this.log.warn({ err }, 'could not publish to the room'))
+      .finally(() => {
+        this.#queued--;
+      });
   }
 
   /**
@@ -349,7 +373,7 @@ export class Room implements SessionRoom {
   #publishInternalChange(): void {
     if (this.#members.size === 0) return;
     this.sendParticipantsUpdate([], this.lastUsers, (update) => {
-      if (updateUsers(update).length > 0) this.publish(update);
+      if (updateUsers(update).length > 0) this.#toRoom(update);
     });
   }
 
