@@ -291,15 +291,17 @@ export class InternalHandler implements SessionListener {
   #dialout(owner: ClientSession, payload: DialoutClientPayload): void {
     const { roomid = '', ...dialout } = payload;
     if (dialout.type === 'status' && dialout.status) {
+      const { status, callid } = dialout.status;
+      const key = `callstatus_${callid}`;
+      const ttlNs = status === DialoutStatus.Cleared || status === DialoutStatus.Rejected ? REMOVE_CALL_STATUS_TTL_MS * 1_000_000 : 0;
+      // On every node hosting the room, as upstream's `transient` backend room request. A
+      // bridge placing calls is in no room, so the room usually lives on other nodes only.
       const room = this.#deps.rooms.get(owner.backend.id, roomid);
-      if (!room) {
-        owner.log.debug({ room: roomid, status: dialout.status }, 'dialout status for a room not on this node');
-        return;
+      if (room) room.setTransient(key, dialout.status, ttlNs);
+      else {
+        const transient = { action: 'set', key, value: dialout.status, ...(ttlNs ? { ttl: ttlNs } : {}) };
+        this.#deps.router.toBackendRoom(roomid, owner.backend.id, { type: 'transient', transient });
       }
-      const { status } = dialout.status;
-      const ttl = status === DialoutStatus.Cleared || status === DialoutStatus.Rejected ? REMOVE_CALL_STATUS_TTL_MS : 0;
-      // On every node hosting the room (upstream SetTransientDataTTL); the room takes ns.
-      room.setTransient(`callstatus_${dialout.status.callid}`, dialout.status, ttl * 1_000_000);
       return;
     }
     this.#deps.router.toRoom(roomid, owner.backend.id, { type: 'dialout', dialout });
