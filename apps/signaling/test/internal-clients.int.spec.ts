@@ -1,7 +1,7 @@
 import { TestClient, waitFor } from '@talk-signaling/testing';
 import { silentLogger } from '@talk-signaling/runtime';
 import { DialoutRegistry } from '../src/internal/dialout-registry';
-import { INTERNAL_SECRET, startTestSetup, type TestSetup } from './test-server';
+import { INTERNAL_SECRET, allNodes, nodeOf, onDifferentNodes, startTestSetup, type TestSetup } from './test-server';
 
 jest.setTimeout(20_000);
 
@@ -27,10 +27,15 @@ describe('internal clients, virtual sessions and dialout', () => {
     while (clients.length) clients.pop()!.close();
     // Sessions expire 50 ms after their socket; virtual ones end with their owner. Waiting keeps
     // tests from seeing each other's leftovers (e.g. a closing dialout bridge).
-    await waitFor(() => setup.server.sessions.size === 0, { timeout: 2_000, name: 'all sessions gone' });
-    expect(setup.server.internal.virtualSessionCount).toBe(0);
+    await waitFor(() => allNodes(setup).every((n) => n.server.sessions.size === 0), { timeout: 2_000, name: 'all sessions gone' });
+    expect(virtualSessions()).toBe(0);
     setup.nextcloud.clearRequests();
   });
+
+  /** Live virtual sessions over every node. */
+  const virtualSessions = (): number => allNodes(setup).reduce((sum, n) => sum + n.server.internal.virtualSessionCount, 0);
+  /** The session with this public id on whichever node holds it. */
+  const sessionAnywhere = (publicId: string) => nodeOf(setup, publicId).server.sessions.byPublicId(publicId);
 
   async function connect(): Promise<TestClient> {
     const client = await TestClient.connect(setup.wsUrl);
@@ -54,6 +59,34 @@ describe('internal clients, virtual sessions and dialout', () => {
     expect(reply.type).toBe('hello');
     await client.next('welcome');
     return { client, sessionid: reply.hello.sessionid as string, features: reply.hello.server.features as string[] };
+  }
+
+  /**
+   * An internal client that joined room-1, where `member` already is: `addsession` needs the
+   * room on the client's own node (upstream ignores it otherwise), so a bridge joins the room
+   * first, as upstream's clustered test does. Both have seen the join and the participants
+   * update listing the internal client.
+   */
+  async function ownerInRoom(member: { client: TestClient; sessionid: string }, features?: string[]) {
+    const owner = await internalClient(features);
+    expect((await owner.client.joinRoom('room-1')).type).toBe('room');
+    const inCall = features?.includes('internal-incall') ? 0 : 3;
+    const update = { roomid: 'room-1', users: [{ inCall, sessionId: owner.sessionid, lastPing: expect.any(Number), internal: true }] };
+    const joined = (m: Msg, id: string) => m.type === 'event' && m.event.type === 'join' && m.event.join.some((e: Msg) => e.sessionid === id);
+    await member.client.waitForMessage((m) => joined(m, owner.sessionid));
+    expect((await member.client.next('event')).event.update).toEqual(update);
+    // The owner hears its own join, the members (one event per node) and the update, in an order that depends on the nodes.
+    const seen = { self: false, member: false, update: false };
+    await owner.client.waitForMessage((m) => {
+      seen.self ||= joined(m, owner.sessionid);
+      seen.member ||= joined(m, member.sessionid);
+      if (participants(m)) {
+        expect(m.event.update).toEqual(update);
+        seen.update = true;
+      }
+      return seen.self && seen.member && seen.update;
+    });
+    return owner;
   }
 
   function addSession(client: TestClient, addsession: Record<string, unknown>, id?: string): void {
@@ -84,13 +117,13 @@ describe('internal clients, virtual sessions and dialout', () => {
   it('starts internal sessions in the call with audio unless they announced internal-incall', async () => {
     const plain = await internalClient();
     const own = await internalClient(['internal-incall']);
-    expect(setup.server.sessions.byPublicId(plain.sessionid)?.inCall).toBe(3);
-    expect(setup.server.sessions.byPublicId(own.sessionid)?.inCall).toBe(0);
+    expect(sessionAnywhere(plain.sessionid)?.inCall).toBe(3);
+    expect(sessionAnywhere(own.sessionid)?.inCall).toBe(0);
   });
 
   it('adds a virtual session without options: Nextcloud session request, join, participants and flags events', async () => {
     const ann = await userInRoom('ann');
-    const owner = await internalClient();
+    const owner = await ownerInRoom(ann);
     const vid = await addPhone(owner.client, ann.client, { flags: 1 });
 
     const request = await setup.nextcloud.waitForRequest((r) => r.type === 'session' && r.body.session?.sessionid === vid);
@@ -103,23 +136,28 @@ describe('internal clients, virtual sessions and dialout', () => {
     const update = await ann.client.waitForMessage(participants);
     expect(update.event.update).toEqual({
       roomid: 'room-1',
-      users: [{ inCall: 9, sessionId: vid, lastPing: expect.any(Number), virtual: true }],
+      users: [
+        { inCall: 3, sessionId: owner.sessionid, lastPing: expect.any(Number), internal: true },
+        { inCall: 9, sessionId: vid, lastPing: expect.any(Number), virtual: true },
+      ],
     });
     expect(await ann.client.next('event')).toEqual({
       type: 'event',
       event: { target: 'participants', type: 'flags', flags: { roomid: 'room-1', sessionid: vid, flags: 1 } },
     });
 
-    const virtual = setup.server.sessions.byPublicId(vid)!;
+    // It lives on its owner's node.
+    const { server } = nodeOf(setup, owner.sessionid);
+    const virtual = server.sessions.byPublicId(vid)!;
     expect(virtual.clientType).toBe('virtual');
-    expect(setup.server.sessions.byPrivateId(virtual.privateId)).toBeUndefined();
-    const gauge = await setup.server.registry.getSingleMetric('signaling_hub_sessions')!.get();
+    expect(server.sessions.byPrivateId(virtual.privateId)).toBeUndefined();
+    const gauge = await server.registry.getSingleMetric('signaling_hub_sessions')!.get();
     expect(gauge.values.find((v) => v.labels['clienttype'] === 'virtual')?.value).toBe(1);
   });
 
   it('adds a virtual session with options through a Nextcloud room join and leaves it the same way', async () => {
     const ann = await userInRoom('ann');
-    const owner = await internalClient();
+    const owner = await ownerInRoom(ann);
     const vid = await addPhone(owner.client, ann.client, { userid: 'phone-user', options: { actorId: '+4930123456', actorType: 'phones' } });
     const join = await setup.nextcloud.waitForRequest((r) => r.type === 'room' && r.body.room.sessionid === vid);
     expect(join.body).toEqual({
@@ -139,15 +177,15 @@ describe('internal clients, virtual sessions and dialout', () => {
       type: 'room',
       room: { version: '1.0', roomid: 'room-1', action: 'leave', userid: 'phone-user', sessionid: vid, actorid: '+4930123456', actortype: 'phones' },
     });
-    expect(setup.server.sessions.byPublicId(vid)).toBeUndefined();
+    expect(sessionAnywhere(vid)).toBeUndefined();
+    // The owner, a member too, sees the leave; no remove_failed follows.
+    await owner.client.waitForMessage((m) => m.type === 'event' && m.event.type === 'leave' && m.event.leave.includes(vid));
     await owner.client.expectNoMessage(100);
   });
 
   it('lists internal and virtual members in participants updates', async () => {
     const ann = await userInRoom('ann');
-    const owner = await internalClient(['internal-incall']);
-    await owner.client.joinRoom('room-1');
-    await ann.client.waitForMessage((m) => m.type === 'event' && m.event.type === 'join');
+    const owner = await ownerInRoom(ann, ['internal-incall']);
     const vid = await addPhone(owner.client, ann.client, { incall: 1 });
     const update = await ann.client.waitForMessage(participants);
     expect(update.event.update.users).toEqual(
@@ -169,23 +207,25 @@ describe('internal clients, virtual sessions and dialout', () => {
 
   it('delivers messages and controls for a virtual session to its owner with the client-chosen id', async () => {
     const ann = await userInRoom('ann');
-    const owner = await internalClient();
+    const owner = await ownerInRoom(ann);
     const vid = await addPhone(owner.client, ann.client, { userid: 'phone-user' });
+    // Through the bus (sender on another node) the recipient also names the virtual user, as upstream.
+    const recipient = { type: 'session', sessionid: 'phone-1', ...(onDifferentNodes(setup, ann.sessionid, vid) ? { userid: 'phone-user' } : {}) };
     ann.client.send({ type: 'message', message: { recipient: { type: 'session', sessionid: vid }, data: { hello: 'phone' } } });
-    expect(await owner.client.next('message')).toEqual({
+    expect(await owner.client.waitForMessage((m) => m.type === 'message')).toEqual({
       type: 'message',
       message: {
         sender: { type: 'session', sessionid: ann.sessionid, userid: 'ann' },
-        recipient: { type: 'session', sessionid: 'phone-1' },
+        recipient,
         data: { hello: 'phone' },
       },
     });
     ann.client.send({ type: 'control', control: { recipient: { type: 'session', sessionid: vid }, data: { type: 'mute', audio: 1 } } });
-    expect(await owner.client.next('control')).toEqual({
+    expect(await owner.client.waitForMessage((m) => m.type === 'control')).toEqual({
       type: 'control',
       control: {
         sender: { type: 'session', sessionid: ann.sessionid, userid: 'ann' },
-        recipient: { type: 'session', sessionid: 'phone-1' },
+        recipient,
         data: { type: 'mute', audio: 1 },
       },
     });
@@ -193,7 +233,7 @@ describe('internal clients, virtual sessions and dialout', () => {
 
   it('asks the owner to hang up when Nextcloud disinvites the virtual session', async () => {
     const ann = await userInRoom('ann');
-    const owner = await internalClient();
+    const owner = await ownerInRoom(ann);
     const vid = await addPhone(owner.client, ann.client, { userid: 'phone-user' });
     const res = await setup.nextcloud.backendRequest(setup.baseUrl, 'room-1', { type: 'disinvite', disinvite: { sessionids: [vid] } });
     expect(res.status).toBe(200);
@@ -205,7 +245,7 @@ describe('internal clients, virtual sessions and dialout', () => {
 
   it('updatesession sends flags and participants events; unknown sessions are ignored', async () => {
     const ann = await userInRoom('ann');
-    const owner = await internalClient();
+    const owner = await ownerInRoom(ann);
     const vid = await addPhone(owner.client, ann.client);
     await ann.client.waitForMessage(participants);
     const update = (updatesession: Record<string, unknown>) =>
@@ -217,7 +257,10 @@ describe('internal clients, virtual sessions and dialout', () => {
       event: { target: 'participants', type: 'flags', flags: { roomid: 'room-1', sessionid: vid, flags: 4 } },
     });
     update({ incall: 0 });
-    expect((await ann.client.next('event')).event.update.users).toEqual([{ inCall: 0, sessionId: vid, lastPing: expect.any(Number), virtual: true }]);
+    expect((await ann.client.next('event')).event.update.users).toEqual([
+      { inCall: 3, sessionId: owner.sessionid, lastPing: expect.any(Number), internal: true },
+      { inCall: 0, sessionId: vid, lastPing: expect.any(Number), virtual: true },
+    ]);
     update({ flags: 4, incall: 0 }); // nothing changed
     owner.client.send({ type: 'internal', internal: { type: 'updatesession', updatesession: { sessionid: 'nope', roomid: 'room-1', flags: 1 } } });
     owner.client.send({ type: 'internal', internal: { type: 'updatesession', updatesession: { sessionid: 'phone-1', roomid: 'other', flags: 1 } } });
@@ -226,7 +269,7 @@ describe('internal clients, virtual sessions and dialout', () => {
 
   it('removesession notifies Nextcloud with a session remove request', async () => {
     const ann = await userInRoom('ann');
-    const owner = await internalClient();
+    const owner = await ownerInRoom(ann);
     const vid = await addPhone(owner.client, ann.client, { userid: 'phone-user' });
     owner.client.send({ type: 'internal', internal: { type: 'removesession', removesession: { sessionid: 'phone-1', roomid: 'room-1' } } });
     expect((await ann.client.waitForMessage((m) => m.type === 'event' && m.event.type === 'leave')).event.leave).toEqual([vid]);
@@ -239,12 +282,18 @@ describe('internal clients, virtual sessions and dialout', () => {
 
   it('closes virtual sessions when their owner goes, telling members and Nextcloud', async () => {
     const ann = await userInRoom('ann');
-    const owner = await internalClient();
+    const owner = await ownerInRoom(ann);
     const vid = await addPhone(owner.client, ann.client);
     await owner.client.bye();
-    expect((await ann.client.waitForMessage((m) => m.type === 'event' && m.event.type === 'leave')).event.leave).toEqual([vid]);
+    // Both leave, in one event or two.
+    const left: string[] = [];
+    await ann.client.waitForMessage((m) => {
+      if (m.type === 'event' && m.event.type === 'leave') left.push(...m.event.leave);
+      return left.length >= 2;
+    });
+    expect(left.sort()).toEqual([owner.sessionid, vid].sort());
     await setup.nextcloud.waitForRequest((r) => r.type === 'session' && r.body.session.action === 'remove' && r.body.session.sessionid === vid);
-    expect(setup.server.sessions.byPublicId(vid)).toBeUndefined();
+    expect(sessionAnywhere(vid)).toBeUndefined();
   });
 
   it('ignores addsession for rooms not on this node and internal messages from normal clients', async () => {
@@ -255,27 +304,27 @@ describe('internal clients, virtual sessions and dialout', () => {
     await ann.client.expectNoMessage(150);
     await owner.client.expectNoMessage(0);
     expect(setup.nextcloud.requests.filter((r) => r.type === 'session' && r.body.session?.action === 'add')).toEqual([]);
-    expect(setup.server.internal.virtualSessionCount).toBe(0);
+    expect(virtualSessions()).toBe(0);
   });
 
   it('answers add_failed with the upstream texts and the Nextcloud message', async () => {
-    await userInRoom('ann');
-    const owner = await internalClient();
+    const owner = await ownerInRoom(await userInRoom('ann'));
+    const error = () => owner.client.waitForMessage((m) => m.type === 'error');
     setup.nextcloud.failNext('session', 'http500');
     addSession(owner.client, { sessionid: 'p1', roomid: 'room-1' }, 'a1');
-    expect(await owner.client.next('error')).toEqual({
+    expect(await error()).toEqual({
       id: 'a1',
       type: 'error',
       error: { code: 'add_failed', message: 'Could not add virtual session.' },
     });
     setup.nextcloud.failNext('room', 'close');
     addSession(owner.client, { sessionid: 'p2', roomid: 'room-1', options: { actorId: 'a', actorType: 'phones' } }, 'a2');
-    expect((await owner.client.next('error')).error).toEqual({ code: 'add_failed', message: 'Could not join virtual session.' });
+    expect((await error()).error).toEqual({ code: 'add_failed', message: 'Could not join virtual session.' });
 
     setup.nextcloud.setRoom('room-1', { error: { code: 'not_allowed', message: 'Phones are not allowed here.' } });
     try {
       addSession(owner.client, { sessionid: 'p3', roomid: 'room-1', options: { actorId: 'a', actorType: 'phones' } }, 'a3');
-      expect(await owner.client.next('error')).toEqual({
+      expect(await error()).toEqual({
         id: 'a3',
         type: 'error',
         error: { code: 'add_failed', message: 'Phones are not allowed here.' },
@@ -283,19 +332,20 @@ describe('internal clients, virtual sessions and dialout', () => {
     } finally {
       setup.nextcloud.setRoom('room-1', { properties: { name: 'Room one' } });
     }
-    expect(setup.server.internal.virtualSessionCount).toBe(0);
+    expect(virtualSessions()).toBe(0);
   });
 
   it('answers remove_failed, except when Nextcloud says the room is gone', async () => {
     const ann = await userInRoom('ann');
-    const owner = await internalClient();
+    const owner = await ownerInRoom(ann);
+    const error = () => owner.client.waitForMessage((m) => m.type === 'error');
     const remove = (sessionid: string, id: string) =>
       owner.client.send({ id, type: 'internal', internal: { type: 'removesession', removesession: { sessionid, roomid: 'room-1' } } });
 
     await addPhone(owner.client, ann.client);
     setup.nextcloud.failNext('session', 'http500');
     remove('phone-1', 'r1');
-    expect(await owner.client.next('error')).toEqual({
+    expect(await error()).toEqual({
       id: 'r1',
       type: 'error',
       error: { code: 'remove_failed', message: 'Could not remove virtual session from backend.' },
@@ -303,17 +353,20 @@ describe('internal clients, virtual sessions and dialout', () => {
 
     const options = { options: { actorId: 'a', actorType: 'phones' } };
     addSession(owner.client, { sessionid: 'phone-2', roomid: 'room-1', ...options });
-    await waitFor(() => setup.server.internal.virtualSessionCount === 1, { timeout: 2_000, name: 'phone-2 added' });
+    await waitFor(() => virtualSessions() === 1, { timeout: 2_000, name: 'phone-2 added' });
     setup.nextcloud.setRoom('room-1', { error: { code: 'not_allowed', message: 'Cannot leave.' } });
     remove('phone-2', 'r2');
-    expect((await owner.client.next('error')).error).toEqual({ code: 'remove_failed', message: 'Cannot leave.' });
+    expect((await error()).error).toEqual({ code: 'remove_failed', message: 'Cannot leave.' });
     setup.nextcloud.setRoom('room-1', { properties: { name: 'Room one' } });
 
     addSession(owner.client, { sessionid: 'phone-3', roomid: 'room-1', ...options });
-    await waitFor(() => setup.server.internal.virtualSessionCount === 1, { timeout: 2_000, name: 'phone-3 added' });
+    await waitFor(() => virtualSessions() === 1, { timeout: 2_000, name: 'phone-3 added' });
+    // The only virtual session now, on its owner's node.
+    const [vid3] = [...nodeOf(setup, owner.sessionid).server.sessions.all()].filter((s) => s.clientType === 'virtual').map((s) => s.publicId);
     setup.nextcloud.setRoom('room-1', { error: { code: 'no_such_room', message: 'The room does not exist.' } });
     remove('phone-3', 'r3');
     await setup.nextcloud.waitForRequest((r) => r.type === 'room' && r.body.room.action === 'leave' && r.body.room.actorid === 'a');
+    await owner.client.waitForMessage((m) => m.type === 'event' && m.event.type === 'leave' && m.event.leave.includes(vid3));
     await owner.client.expectNoMessage(150);
     setup.nextcloud.setRoom('room-1', { properties: { name: 'Room one' } });
   });
@@ -321,10 +374,12 @@ describe('internal clients, virtual sessions and dialout', () => {
   describe('dialout', () => {
     const backend = () => setup.server.backends.all().find((b) => b.id === 'nc1')!;
     const request = { number: '+4930123456' };
+    /** A node asks only the bridges connected to it (as upstream): the node a bridge is on. */
+    const nodeOfBridge = (bridge: { sessionid: string }) => nodeOf(setup, bridge.sessionid);
 
     it('sends the request to a dialout-capable internal client and maps its accepted reply', async () => {
       const bridge = await internalClient(['start-dialout']);
-      const result = setup.server.dialouts.start(backend(), '555', request, undefined);
+      const result = nodeOfBridge(bridge).server.dialouts.start(backend(), '555', request, undefined);
       const sent = await bridge.client.next('internal');
       expect(sent).toEqual({
         id: expect.stringMatching(/^[0-9a-f]{32}$/),
@@ -343,8 +398,9 @@ describe('internal clients, virtual sessions and dialout', () => {
       expect((await setup.server.dialouts.start(backend(), 'abc', request, undefined)).status).toBe(400);
 
       const bridge = await internalClient(['start-dialout']);
+      const { server } = nodeOfBridge(bridge);
       const reply = async (dialout: Record<string, unknown>) => {
-        const result = setup.server.dialouts.start(backend(), '555', request, undefined);
+        const result = server.dialouts.start(backend(), '555', request, undefined);
         const sent = await bridge.client.next('internal');
         bridge.client.send({ id: sent.id, type: 'internal', internal: { type: 'dialout', dialout } });
         return result;
@@ -363,17 +419,20 @@ describe('internal clients, virtual sessions and dialout', () => {
 
       // A client in a room is not a candidate.
       await bridge.client.joinRoom('555');
-      expect(setup.server.dialouts.candidates(backend())).toEqual([]);
+      expect(server.dialouts.candidates(backend())).toEqual([]);
     });
 
     it('times out after the configured wait and fails at once when the client goes', async () => {
-      const registry = new DialoutRegistry({ hub: setup.server.hub, router: setup.server.router, log: silentLogger(), timeoutMs: 150 });
+      // One short-timeout registry per node, each created before the bridge's hello so that it knows the bridge.
+      const registries = allNodes(setup).map(({ server }) => new DialoutRegistry({ hub: server.hub, router: server.router, log: silentLogger(), timeoutMs: 150 }));
       const bridge = await internalClient(['start-dialout']);
+      const { server } = nodeOfBridge(bridge);
+      const registry = registries[allNodes(setup).findIndex((n) => n.server === server)]!;
       expect(await registry.start(backend(), '555', request, undefined)).toEqual({
         status: 504,
         body: { type: 'dialout', dialout: { error: { code: 'timeout', message: 'Timeout while waiting for dialout to start.' } } },
       });
-      const pending = setup.server.dialouts.start(backend(), '555', request, undefined);
+      const pending = server.dialouts.start(backend(), '555', request, undefined);
       await bridge.client.waitForMessage((m) => m.type === 'internal' && m.id !== undefined);
       await bridge.client.waitForMessage((m) => m.type === 'internal' && m.id !== undefined);
       await bridge.client.bye();
@@ -386,7 +445,7 @@ describe('internal clients, virtual sessions and dialout', () => {
     it('runs through the backend API and stores later call status as transient data', async () => {
       const ann = await userInRoom('ann', '555');
       const bridge = await internalClient(['start-dialout']);
-      const http = setup.nextcloud.backendRequest(setup.baseUrl, '555', { type: 'dialout', dialout: request });
+      const http = setup.nextcloud.backendRequest(nodeOfBridge(bridge).baseUrl, '555', { type: 'dialout', dialout: request });
       const sent = await bridge.client.next('internal');
       bridge.client.send({
         id: sent.id,
@@ -410,7 +469,8 @@ describe('internal clients, virtual sessions and dialout', () => {
         value: { callid: 'call-9', status: 'cleared', cause: 'hangup' },
         oldvalue: { callid: 'call-9', status: 'accepted' },
       });
-      expect(setup.server.rooms.get('nc1', '555')!.transient.get('callstatus_call-9')).toBeDefined();
+      // Stored on every node hosting the room, whichever node the bridge is on.
+      expect(nodeOf(setup, ann.sessionid).server.rooms.get('nc1', '555')!.transient.get('callstatus_call-9')).toBeDefined();
 
       // Other dialout types are broadcast to the room without the room id.
       bridge.client.send({ type: 'internal', internal: { type: 'dialout', dialout: { type: 'custom', roomid: '555' } } });

@@ -1,5 +1,5 @@
 import { TestClient } from '@talk-signaling/testing';
-import { startTestSetup, type TestSetup } from './test-server';
+import { nodeOf, onDifferentNodes, startTestSetup, type TestSetup } from './test-server';
 
 jest.setTimeout(20_000);
 
@@ -35,12 +35,14 @@ describe('permissions, control and receiver-side filtering (1.10, 1.13)', () => 
     await a.client.waitForMessage((m) => m.event?.join?.some((e: { sessionid: string }) => e.sessionid === b.sessionid));
     await b.client.waitForMessage((m) => m.event?.join?.some((e: { sessionid: string }) => e.sessionid === a.sessionid));
     a.client.send({ type: 'control', control: { recipient: { type: 'session', sessionid: b.sessionid }, data: { type: 'mute', audio: 1 } } });
+    // Through the bus (b on another node) it also names its recipient, as upstream.
+    const recipient = onDifferentNodes(setup, a.sessionid, b.sessionid) ? { recipient: { type: 'session', sessionid: b.sessionid } } : {};
     expect(await b.client.next('control')).toEqual({
       type: 'control',
-      control: { sender: { type: 'session', sessionid: a.sessionid, userid: 'ctl-a' }, data: { type: 'mute', audio: 1 } },
+      control: { sender: { type: 'session', sessionid: a.sessionid, userid: 'ctl-a' }, ...recipient, data: { type: 'mute', audio: 1 } },
     });
-    // Once Nextcloud sends an explicit list without `control`, control messages are ignored.
-    setup.server.sessions.byPublicId(a.sessionid)!.permissions = new Set(['publish-media']);
+    // Once Nextcloud sends an explicit list without `control`, control messages are ignored (the sender's node checks).
+    nodeOf(setup, a.sessionid).server.sessions.byPublicId(a.sessionid)!.permissions = new Set(['publish-media']);
     a.client.send({ type: 'control', control: { recipient: { type: 'session', sessionid: b.sessionid }, data: { type: 'hangup' } } });
     await b.client.expectNoMessage(150);
   });

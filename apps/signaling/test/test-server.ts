@@ -27,6 +27,16 @@ export function nodeOf(setup: TestSetup, sessionid: string): { server: Signaling
   return setup.nodes?.find((n) => n.server.sessions.byPublicId(sessionid) !== undefined) ?? setup;
 }
 
+/** Whether the sessions `a` and `b` live on different nodes (never on a single server). */
+export function onDifferentNodes(setup: TestSetup, a: string, b: string): boolean {
+  return setup.nodes !== undefined && nodeOf(setup, a) !== nodeOf(setup, b);
+}
+
+/** Every node of the setup (the server alone on a single server). */
+export function allNodes(setup: TestSetup): { server: SignalingServer; baseUrl: string }[] {
+  return setup.nodes ?? [setup];
+}
+
 /**
  * A `message`/`control` as it arrives: one that crossed nodes also names its recipient (as
  * upstream). Specs written for one server compare it without.

@@ -1,0 +1,3 @@
+// internal-clients.int.spec.ts again, its clients split over two nodes sharing one nats-server (and gRPC).
+import './two-nodes';
+import './internal-clients.int.spec';
