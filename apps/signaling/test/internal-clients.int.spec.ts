@@ -445,6 +445,11 @@ describe('internal clients, virtual sessions and dialout', () => {
     it('runs through the backend API and stores later call status as transient data', async () => {
       const ann = await userInRoom('ann', '555');
       const bridge = await internalClient(['start-dialout']);
+      // A node without a bridge of its own finds none (as upstream); only in a cluster.
+      for (const other of allNodes(setup).filter((n) => n !== nodeOfBridge(bridge))) {
+        const res = await setup.nextcloud.backendRequest(other.baseUrl, '555', { type: 'dialout', dialout: request });
+        expect([res.status, JSON.parse(res.body)]).toEqual([404, { type: 'dialout', dialout: { error: { code: 'no_client_available', message: 'No available client found to trigger dialout.' } } }]);
+      }
       const http = setup.nextcloud.backendRequest(nodeOfBridge(bridge).baseUrl, '555', { type: 'dialout', dialout: request });
       const sent = await bridge.client.next('internal');
       bridge.client.send({
