@@ -168,7 +168,7 @@ describe('two nodes over gRPC: cluster-wide session limit and room session uniqu
     deadTarget = `127.0.0.1:${deadPort}`;
     const grpc = (own: number, others: number[]) => `[grpc]\nlisten = 127.0.0.1:${own}\ntargets = ${others.map((p) => `127.0.0.1:${p}`).join(', ')}`;
     const common = { nextcloud, roomEventBatchMs: 5, timeouts: { resumeWindowMs: 50 }, backendConfig: 'sessionlimit = 2' };
-    // Node a also lists an unreachable node and itself: it skips itself, and the dead one only costs the 1 s deadline.
+    // Node a also lists an unreachable node and itself: it skips itself, and the dead one (refused) answers nothing at once.
     [a, b] = await Promise.all([
       startTestSetup({ ...common, extraConfig: grpc(portA, [portA, portB, deadPort]) }),
       startTestSetup({ ...common, extraConfig: grpc(portB, [portA]) }),

@@ -14,6 +14,8 @@ export interface ClusterNodeOptions {
   version: string;
   registry: Registry;
   log: Logger;
+  /** Tests: LookupResumeId deadline (default upstream's 5 s). */
+  lookupResumeIdTimeoutMs?: number;
 }
 
 /** Deadline of the lookups made while a client waits (upstream: 1 s for counts and room sessions). */
@@ -128,7 +130,7 @@ export class ClusterNode implements HubCluster, RoomCluster, RemoteRoomSessions 
         const sessionId = await peer.lookupResumeId(resumeId, opts);
         return sessionId === undefined ? undefined : { peer, sessionId };
       },
-      { timeoutMs: GRPC_TIMEOUTS.lookupResumeId },
+      { timeoutMs: this.#options.lookupResumeIdTimeoutMs ?? GRPC_TIMEOUTS.lookupResumeId },
     );
     if (found === undefined || found.peer.closed) return undefined;
     return found.peer.proxySession({ sessionId: found.sessionId, remoteAddr: info.ip, country: info.country ?? '', userAgent: info.userAgent });

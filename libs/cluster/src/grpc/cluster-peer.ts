@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { Channel, Metadata, connectivityState, type CallOptions, type ChannelCredentials, type ChannelOptions, type ClientUnaryCall, type ServiceError } from '@grpc/grpc-js';
 import { RpcBackendClient } from '../generated/backend';
 import { RpcInternalClient } from '../generated/internal';
@@ -19,12 +20,31 @@ export interface PeerCallOptions {
 type Unary<Req, Res> = (req: Req, metadata: Metadata, options: Partial<CallOptions>, callback: (err: ServiceError | null, res: Res) => void) => ClientUnaryCall;
 
 /**
- * The connection to one other node (one target, or one resolved IP of a hostname target), with a
- * typed method per RPC. Calls wait for the connection up to their deadline (upstream:
- * wait-for-ready), so an unreachable peer costs its deadline and nothing else. NOT_FOUND
- * answers become "no result"; other failures reject with a {@link ClusterError}.
+ * Connection attempts to a peer that is down: at least every 5 s once it has been down a while
+ * (gRPC's default backoff grows to 2 min), so a node that comes back is asked again soon.
  */
-export class ClusterPeer {
+const MAX_RECONNECT_BACKOFF_MS = 5_000;
+
+export interface ClusterPeerEvents {
+  /** A connection attempt failed (refused, reset, TLS): calls fail at once until it is back. */
+  down: [];
+  /** Connected again after {@link ClusterPeerEvents.down}. */
+  up: [];
+}
+
+/**
+ * The connection to one other node (one target, or one resolved IP of a hostname target), with a
+ * typed method per RPC. NOT_FOUND answers become "no result"; other failures reject with a
+ * {@link ClusterError}.
+ *
+ * Unary calls do not wait for a broken connection (upstream does: wait-for-ready): a peer whose
+ * connection attempt failed — refused, reset — fails the call at once (`unavailable`), so a dead
+ * node costs a client nothing instead of the whole deadline. A call still waits while the
+ * connection is being set up and while the peer works on it: a peer that is merely slow, or whose
+ * packets vanish, gets the full deadline. gRPC keeps reconnecting in the background and the
+ * first call after a success goes through again.
+ */
+export class ClusterPeer extends EventEmitter<ClusterPeerEvents> {
   readonly #channel: Channel;
   readonly #backend: RpcBackendClient;
   readonly #internal: RpcInternalClient;
@@ -34,14 +54,16 @@ export class ClusterPeer {
   #self = false;
   #version = '';
   #closed = false;
+  #down = false;
 
   /**
    * @param target `host:port` as configured.
    * @param ip set for DNS discovery: connect to this address, verify TLS against the target's host name.
    */
   constructor(readonly target: string, credentials: ChannelCredentials, readonly ip?: string, metrics?: GrpcMetrics) {
+    super();
     this.#metrics = metrics;
-    const options: ChannelOptions = {};
+    const options: ChannelOptions = { 'grpc.max_reconnect_backoff_ms': MAX_RECONNECT_BACKOFF_MS };
     let address = target;
     if (ip !== undefined) {
       const { host, port } = splitHostPort(target);
@@ -55,6 +77,7 @@ export class ClusterPeer {
     this.#internal = new RpcInternalClient(address, credentials, shared);
     this.#sessions = new RpcSessionsClient(address, credentials, shared);
     this.#mcu = new RpcMcuClient(address, credentials, shared);
+    this.#watchState(this.#channel.getConnectivityState(false));
   }
 
   /** `target` or `target (ip)`, for logs. */
@@ -79,6 +102,11 @@ export class ClusterPeer {
 
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /** False from a failed connection attempt until the next successful one. */
+  get reachable(): boolean {
+    return !this.#down;
   }
 
   /** Marks this peer as this node itself and closes the connection (skipped in fan-outs). */
@@ -184,7 +212,7 @@ export class ClusterPeer {
   proxySession(info: ProxySessionInfo): ProxySessionClient {
     if (this.#closed) throw new ClusterError('unavailable', 'connection closed', this.label);
     this.#metrics?.clientCallsTotal.inc({ method: 'ProxySession' });
-    const metadata = new Metadata({ waitForReady: true });
+    const metadata = new Metadata({ waitForReady: false });
     metadata.set('sessionid', info.sessionId);
     metadata.set('remoteaddr', info.remoteAddr);
     metadata.set('country', info.country);
@@ -199,14 +227,30 @@ export class ClusterPeer {
     if (signal?.aborted) return Promise.reject(new ClusterError('cancelled', 'cancelled by caller', this.label));
     return new Promise((resolve, reject) => {
       const onAbort = (): void => call.cancel();
-      // Wait for the connection up to the deadline instead of failing at once (upstream).
-      const call = invoke(req, new Metadata({ waitForReady: true }), { deadline: Date.now() + timeoutMs }, (err, res) => {
+      // Not wait-for-ready: fail at once while the connection is known broken (see the class).
+      const call = invoke(req, new Metadata({ waitForReady: false }), { deadline: Date.now() + timeoutMs }, (err, res) => {
         signal?.removeEventListener('abort', onAbort);
         if (err === null) resolve(res);
         else if (err.code === 5 /* NOT_FOUND */) resolve(undefined);
         else reject(fromGrpcError(err, this.label));
       });
       signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** Follows the channel's state for {@link reachable} and the down/up events. */
+  #watchState(current: connectivityState): void {
+    if (current === connectivityState.SHUTDOWN) return;
+    this.#channel.watchConnectivityState(current, Infinity, () => {
+      const next = this.#channel.getConnectivityState(false);
+      if (next === connectivityState.TRANSIENT_FAILURE && !this.#down) {
+        this.#down = true;
+        this.emit('down');
+      } else if (next === connectivityState.READY && this.#down) {
+        this.#down = false;
+        this.emit('up');
+      }
+      this.#watchState(next);
     });
   }
 }

@@ -1,5 +1,6 @@
-import { freePort, startEtcd, waitFor, type ManagedProcess } from '@talk-signaling/testing';
-import { silentLogger } from '@talk-signaling/runtime';
+import { FaultProxy, freePort, startEtcd, waitFor, type ManagedProcess } from '@talk-signaling/testing';
+import { silentLogger, type Logger } from '@talk-signaling/runtime';
+import pino from 'pino';
 import { Registry } from 'prom-client';
 import { EtcdClient } from '../etcd/etcd-client';
 import { ClusterPeers, parseEtcdTarget } from './cluster-peers';
@@ -61,11 +62,15 @@ describe('ClusterPeers: static targets', () => {
     }
   });
 
-  it('fan-out: the first answer wins while an unreachable peer only costs its deadline; collect sums the others', async () => {
+  it('fan-out: the first answer wins while a blackholed peer only costs its deadline; collect sums the others', async () => {
     c.handlers.resumeIds.set('r-on-c', 'public-on-c');
     b.handlers.counts.set('https://nc.invalid/', 2);
     c.handlers.counts.set('https://nc.invalid/', 3);
-    const unreachable = `127.0.0.1:${deadPort}`;
+    // Accepts the connection and swallows everything: neither down nor answering.
+    const blackhole = await FaultProxy.start({ port: b.server.port });
+    blackhole.pause('to');
+    blackhole.pause('from');
+    const unreachable = `127.0.0.1:${blackhole.port}`;
     const peers = new ClusterPeers({ grpc: { targets: [b.address, c.address, unreachable] }, serverId: a.id, version: 'v1', logger: silentLogger(), selfCheckRetryMs: FAST_RETRY });
     try {
       expect(labels(peers)).toEqual([b.address, c.address, unreachable].sort());
@@ -83,6 +88,31 @@ describe('ClusterPeers: static targets', () => {
       const counts = await peers.collect((peer) => peer.getSessionCount('https://nc.invalid/', { timeoutMs: 300 }));
       expect(counts.map((r) => r.value).reduce((x, y) => x + y, 0)).toBe(5);
       expect(counts.map((r) => r.peer.target).sort()).toEqual([b.address, c.address].sort());
+    } finally {
+      peers.close();
+      await blackhole.close();
+    }
+  });
+
+  it('fan-out: a peer that is down (connection refused) answers nothing at once, and is logged once', async () => {
+    const dead = `127.0.0.1:${deadPort}`;
+    const warnings: string[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void warnings.push((JSON.parse(line) as { msg: string }).msg) }) as unknown as Logger;
+    const peers = new ClusterPeers({ grpc: { targets: [b.address, dead] }, serverId: a.id, version: 'v1', logger, selfCheckRetryMs: FAST_RETRY });
+    try {
+      // Deadlines far beyond the test's timeout: waiting for the dead peer would fail the test.
+      const long = { timeoutMs: 120_000 };
+      expect(await peers.firstResult((peer, opts) => peer.lookupResumeId('nobody', opts), long)).toBeUndefined();
+      b.handlers.counts.set('https://nc.invalid/', 2);
+      const counts = await peers.collect((peer, opts) => peer.getSessionCount('https://nc.invalid/', opts), long);
+      expect(counts.map((r) => [r.peer.target, r.value])).toEqual([[b.address, 2]]);
+      await waitFor(() => peers.peers().find((p) => p.target === dead)?.reachable === false, { timeout: 10_000, name: 'dead peer known down' });
+      const failedCalls = (): number => warnings.filter((w) => w === 'gRPC call to peer failed').length;
+      const before = failedCalls();
+      for (let i = 0; i < 3; i++) expect(await peers.firstResult((peer, opts) => peer.lookupResumeId('nobody', opts), long)).toBeUndefined();
+      // Said once when it went down, not once per call.
+      expect(warnings.filter((w) => w.startsWith('gRPC peer unreachable'))).toHaveLength(1);
+      expect(failedCalls()).toBe(before);
     } finally {
       peers.close();
     }

@@ -66,8 +66,9 @@ interface TargetEntry {
  * The other nodes this node talks to (upstream `grpc.Clients`): targets from `[grpc]` —
  * `static` (`targets`, optionally one connection per resolved IP with `dnsdiscovery`) or `etcd`
  * (keys under `targetprefix`, watched) — each checked with `GetServerId` so this node skips
- * itself. Fan-out helpers call every peer at once with a deadline; a slow or unreachable peer
- * costs that deadline and never blocks the answers of the others.
+ * itself. Fan-out helpers call every peer at once with a deadline; a slow peer costs that
+ * deadline, a peer known to be down (its connection attempt failed) answers nothing at once, and
+ * neither blocks the answers of the others.
  */
 export class ClusterPeers extends EventEmitter<ClusterPeersEvents> {
   readonly #options: ClusterPeersOptions;
@@ -301,6 +302,9 @@ export class ClusterPeers extends EventEmitter<ClusterPeersEvents> {
     const peer = new ClusterPeer(target, this.#credentials.credentials, ip, this.#options.metrics);
     entry.peers.push(peer);
     this.#logger.info({ target: peer.label }, 'adding gRPC target');
+    // Once per change, not per call: lookups skip a down peer without a word (see #logCallError).
+    peer.on('down', () => this.#logger.warn({ target: peer.label }, 'gRPC peer unreachable, lookups skip it until it is back'));
+    peer.on('up', () => this.#logger.info({ target: peer.label }, 'gRPC peer reachable again'));
     this.emit('added', peer);
     const check = this.#selfCheck(peer).finally(() => this.#selfChecks.delete(check));
     this.#selfChecks.add(check);
@@ -363,6 +367,8 @@ export class ClusterPeers extends EventEmitter<ClusterPeersEvents> {
   #logCallError(peer: ClusterPeer, err: unknown, signal: AbortSignal | undefined): void {
     // Calls cancelled because another peer answered first are not failures.
     if (signal?.aborted && err instanceof ClusterError && err.code === 'cancelled') return;
+    // A peer known down was logged once when it went down.
+    if (!peer.reachable && err instanceof ClusterError && err.code === 'unavailable') return;
     this.#logger.warn({ target: peer.label, err: err instanceof Error ? err.message : String(err) }, 'gRPC call to peer failed');
   }
 

@@ -18,6 +18,7 @@ export class TestHandlers implements ClusterHandlers {
   publisherWaitAborted = 0;
 
   lookupResumeId(resumeId: string): string | undefined {
+    this.seen.push(['lookupResumeId', resumeId]);
     return this.resumeIds.get(resumeId);
   }
 
