@@ -69,6 +69,8 @@ describe('internal clients, virtual sessions and dialout', () => {
    */
   async function ownerInRoom(member: { client: TestClient; sessionid: string }, features?: string[]) {
     const owner = await internalClient(features);
+    // On two nodes, consecutive connections go to different nodes: the bridge is not on the member's.
+    expect(onDifferentNodes(setup, member.sessionid, owner.sessionid)).toBe(setup.nodes !== undefined);
     expect((await owner.client.joinRoom('room-1')).type).toBe('room');
     const inCall = features?.includes('internal-incall') ? 0 : 3;
     const update = { roomid: 'room-1', users: [{ inCall, sessionId: owner.sessionid, lastPing: expect.any(Number), internal: true }] };

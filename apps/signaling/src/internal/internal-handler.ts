@@ -332,9 +332,9 @@ export class InternalHandler implements SessionListener {
   }
 }
 
-/** `participants`/`flags` event of a virtual session (1.7.3). */
+/** `participants`/`flags` event of a virtual session (1.7.3), after the participants update asked for before it. */
 function publishFlags(room: Room, virtual: VirtualSession): void {
-  room.publish({ type: 'event', event: { target: 'participants', type: 'flags', flags: { roomid: room.id, sessionid: virtual.publicId, flags: virtual.flags } } });
+  room.publishAfterUpdates({ type: 'event', event: { target: 'participants', type: 'flags', flags: { roomid: room.id, sessionid: virtual.publicId, flags: virtual.flags } } });
 }
 
 /** `actorid`/`actortype` of the `options`, each only when set (Go `omitempty`). */

@@ -10,7 +10,7 @@ const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolv
 
 /**
  * A room of a cluster node whose participants update waits for the other nodes' internal
- * sessions (gRPC): what it publishes meanwhile must not overtake the update.
+ * sessions (gRPC): a virtual session's `flags` event published meanwhile must not overtake it.
  */
 function clusterRoom(remote: () => Promise<RemoteInternalSessions>) {
   const published: ServerMessageObject[] = [];
@@ -38,11 +38,11 @@ const FLAGS: ServerMessageObject = { type: 'event', event: { target: 'participan
 const USERS = [{ sessionId: 'nc-user', inCall: 1 }];
 
 describe('Room publish order in a cluster', () => {
-  it('publishes an event asked for after a participants update only after that update', async () => {
+  it('publishes a flags event asked for after a participants update only after that update', async () => {
     let answer!: (found: RemoteInternalSessions) => void;
     const { room, published, kinds } = clusterRoom(() => new Promise((resolve) => (answer = resolve)));
     room.publishParticipantsUpdate([], USERS);
-    room.publish(FLAGS);
+    room.publishAfterUpdates(FLAGS);
     await settle();
     expect(published).toEqual([]);
 
@@ -55,15 +55,27 @@ describe('Room publish order in a cluster', () => {
     ]);
 
     // Nothing waiting: published at once.
-    room.publish(FLAGS);
+    room.publishAfterUpdates(FLAGS);
     expect(kinds()).toEqual(['update', 'flags', 'flags']);
+    room.close();
+  });
+
+  it('does not hold back joins and leaves', async () => {
+    let answer!: (found: RemoteInternalSessions) => void;
+    const { room, kinds } = clusterRoom(() => new Promise((resolve) => (answer = resolve)));
+    room.publishParticipantsUpdate([], USERS);
+    room.publish({ type: 'event', event: { target: 'room', type: 'leave', leave: ['gone'] } });
+    expect(kinds()).toEqual(['leave']);
+    answer({ internal: [], virtual: [] });
+    await settle();
+    expect(kinds()).toEqual(['leave', 'update']);
     room.close();
   });
 
   it('keeps the order when the other nodes do not answer', async () => {
     const { room, kinds } = clusterRoom(() => Promise.reject(new Error('deadline exceeded')));
     room.publishParticipantsUpdate([], USERS);
-    room.publish(FLAGS);
+    room.publishAfterUpdates(FLAGS);
     await settle();
     expect(kinds()).toEqual(['update', 'flags']);
     room.close();

@@ -77,8 +77,8 @@ export class Room implements SessionRoom {
   #flushTimer: NodeJS.Timeout | undefined;
   #closed = false;
   /**
-   * Participants updates waiting for other nodes' internal sessions, and what the room
-   * published after them, leave in the order asked; `#queued` counts what is still waiting.
+   * Participants updates waiting for other nodes' internal sessions, and what is published
+   * after them with publishAfterUpdates, leave in the order asked; `#queued` counts what waits.
    */
   #updates: Promise<void> = Promise.resolve();
   #queued = 0;
@@ -264,12 +264,17 @@ export class Room implements SessionRoom {
     this.#toNodes(key, undefined, { type: 'transient', transient: { action: 'delete', key } });
   }
 
-  /**
-   * Publishes a server message to every member of the room on every node, after the
-   * participants updates asked for before it (e.g. a virtual session's `flags` event follows
-   * the update listing it, as upstream).
-   */
+  /** Publishes a server message to every member of the room on every node. */
   publish(message: ServerMessageObject): void {
+    this.#toRoom(message);
+  }
+
+  /**
+   * {@link publish}, but after the participants updates asked for before it (in a cluster they
+   * wait for the other nodes): a virtual session's `flags` event follows the update listing it,
+   * as upstream. Joins and leaves do not wait.
+   */
+  publishAfterUpdates(message: ServerMessageObject): void {
     if (this.#queued === 0) this.#toRoom(message);
     else this.#queue(() => this.#toRoom(message));
   }
