@@ -23,6 +23,8 @@ export interface ProxySiteOptions {
   port: number;
   /** Port of the signaling server on 127.0.0.1. */
   upstreamPort: number;
+  /** nginx only: the ports of further nodes on this host (the site's commented `server` line). */
+  moreUpstreamPorts?: number[];
   certFile: string;
   keyFile: string;
 }
@@ -50,7 +52,10 @@ export function renderSite(kind: ProxyKind, opts: ProxySiteOptions): string {
   swap('127.0.0.1:8080', `127.0.0.1:${opts.upstreamPort}`);
   swap('/etc/ssl/talk-signaling/fullchain.pem', opts.certFile);
   swap('/etc/ssl/talk-signaling/privkey.pem', opts.keyFile);
+  const more = opts.moreUpstreamPorts ?? [];
+  if (more.length > 0 && kind !== 'nginx') throw new Error(`several upstream nodes are only rendered for nginx, not ${kind}`);
   if (kind === 'nginx') {
+    swap('# server 127.0.0.1:8081;', more.map((p) => `server 127.0.0.1:${p};`).join('\n    '));
     swap('listen 443 ssl;', `listen 127.0.0.1:${opts.port} ssl;`);
     swap('server_name signaling.example.com;', 'server_name 127.0.0.1;');
   } else if (kind === 'caddy') {
@@ -124,7 +129,7 @@ const COMMANDS: Record<ProxyKind, (dir: string) => { command: string; args: stri
  */
 export async function startReverseProxy(
   kind: ProxyKind,
-  site: { upstreamPort: number; certPem: string; keyPem: string; ca: string },
+  site: { upstreamPort: number; moreUpstreamPorts?: number[]; certPem: string; keyPem: string; ca: string },
 ): Promise<RunningProxy> {
   const proc = await startHostProcess(
     kind,
@@ -134,7 +139,7 @@ export async function startReverseProxy(
       const keyFile = path.join(dir, 'privkey.pem');
       writeFileSync(certFile, site.certPem);
       writeFileSync(keyFile, site.keyPem, { mode: 0o600 });
-      writeFileSync(path.join(dir, 'site.conf'), renderSite(kind, { port, upstreamPort: site.upstreamPort, certFile, keyFile }));
+      writeFileSync(path.join(dir, 'site.conf'), renderSite(kind, { port, upstreamPort: site.upstreamPort, moreUpstreamPorts: site.moreUpstreamPorts, certFile, keyFile }));
       writeFileSync(path.join(dir, 'main.conf'), mainConfig(kind, dir, port));
       const { command: cmd, args } = COMMANDS[kind](dir);
       // (`env` execs the proxy in place.) Caddy keeps its state under $HOME / XDG folders: the test's folder.
