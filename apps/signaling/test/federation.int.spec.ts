@@ -315,9 +315,9 @@ describe('federation (two servers, two Nextclouds)', () => {
     }
     expect(b.sessionCount()).toBe(0);
 
-    // Without the allow-list: an unreachable host is a network error.
+    // Without the allow-list (and on clusters from A's last node): an unreachable host is a network error.
     await a.stop();
-    a = await startInstance(ncA);
+    a = await startInstance(ncA, { firstClient: 1 });
     const carol = await user(a, ncA, 'carol');
     await federationJoin(carol.client, { signaling: 'http://127.0.0.1:1/', url: ncB.url, token }, 'e2');
     const unreachable = await carol.client.next('error');
@@ -343,5 +343,39 @@ describe('federation (two servers, two Nextclouds)', () => {
     expect(await carol.client.next('error')).toMatchObject({ id: 'e5', error: { code: 'federation_unsupported' } });
     ncB.setCapabilities({ features: [...DEFAULT_FEATURES, 'federation-v2'] });
     await waitFor(() => a.federationCount() === 0 && b.sessionCount() === 0, { timeout: 5_000, name: 'no federation connection on A, no session on B' });
+  });
+
+  it('federates into a room of its own server (on clusters: from one node into a room on another)', async () => {
+    const bob = await user(b, ncB, 'bob');
+    await bob.client.joinRoom('room-b', 'nc-b-bob');
+    await bob.client.next('event');
+    // Carol is a user of B's own Nextcloud, connected to B (on clusters to its last node), and joins
+    // room-b through the federation to B's first node, as upstream's clustered federation test does.
+    const carol = await user(b, ncB, 'carol');
+    const token = await ncB.issueHelloV2Token('carol', { userdata: { displayname: 'Carol', actorType: 'federated_users', actorId: 'carol@elsewhere.example' } });
+    carol.client.send({ id: 'fj', type: 'room', room: { roomid: 'carol-room', sessionid: 'nc-b-carol-fed', federation: { signaling: b.baseUrl, url: ncB.url, roomid: 'room-b', token } } });
+    expect(await carol.client.next('room')).toEqual({ id: 'fj', type: 'room', room: { roomid: 'carol-room', properties: { name: 'Hosted on B', type: 2 } } });
+    const joined = await bob.client.next('event');
+    const remoteId = joined.event.join[0].sessionid as string;
+    expect(joined.event.join).toEqual([expect.objectContaining({ sessionid: remoteId, userid: 'carol', roomsessionid: 'nc-b-carol-fed', federated: true })]);
+    expect([b.nodeOf(carol.sessionid), b.nodeOf(remoteId), b.nodeOf(bob.sessionid)]).toEqual([b.servers.length - 1, 0, b.servers.length - 1]);
+    expect((await carol.client.next('event')).event.join).toEqual([expect.objectContaining({ sessionid: carol.sessionid, federated: true })]);
+    expect((await carol.client.next('event')).event.join).toEqual([expect.objectContaining({ sessionid: bob.sessionid })]);
+    // Her local session is in no room of its own; only room-b exists.
+    expect(b.servers.every((server) => server.rooms.get('nc1', 'carol-room') === undefined)).toBe(true);
+    expect(b.servers.filter((server) => server.rooms.get('nc1', 'room-b') !== undefined).length).toBe(b.servers.length);
+
+    // Messages to her own ids go nowhere (as upstream): the next message she gets is bob's answer
+    // to what she sent after them over the same connection.
+    carol.client.send({ type: 'message', message: { recipient: { type: 'session', sessionid: carol.sessionid }, data: 'self' } });
+    carol.client.send({ type: 'message', message: { recipient: { type: 'session', sessionid: remoteId }, data: 'self' } });
+    carol.client.send({ type: 'message', message: { recipient: { type: 'session', sessionid: bob.sessionid }, data: 'hi bob' } });
+    expect(delivered(await bob.client.next('message'), bob.sessionid).message).toEqual({ sender: { type: 'session', sessionid: remoteId, userid: 'carol' }, data: 'hi bob' });
+    bob.client.send({ type: 'message', message: { recipient: { type: 'session', sessionid: remoteId }, data: 'hi carol' } });
+    expect(delivered(await carol.client.next('message'), carol.sessionid).message).toEqual({ sender: { type: 'session', sessionid: bob.sessionid, userid: 'bob' }, data: 'hi carol' });
+
+    await carol.client.bye();
+    expect(await bob.client.next('event')).toEqual({ type: 'event', event: { target: 'room', type: 'leave', leave: [remoteId] } });
+    await waitFor(() => b.sessionCount() === 1 && b.federationCount() === 0, { timeout: 5_000, name: 'B holds only bob, no federation connection' });
   });
 });
