@@ -4,8 +4,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { connect } from 'nats';
+import type { WebSocket } from 'ws';
 import { sessionSubject } from '@talk-signaling/nats-bus';
 import { publisherOffer, TestClient, waitFor } from '@talk-signaling/testing';
+import { MCU_MAX_PENDING_OFFERS } from '../src/mcu/mcu-session-state';
 import { joinMember, mcuMessage, metrics, nextError, nextMcu, setInCall, type Member } from './mcu-helpers';
 import { ScriptedProxy } from './scripted-proxy';
 import { startTestCluster, type TestCluster } from './test-cluster';
@@ -29,6 +31,9 @@ describe('MCU across signaling nodes (IsSessionInCall, sendoffer)', () => {
   let two: TestSetup;
   /** While set, the proxies refuse every subscriber's `requestoffer`. */
   let refuseRequestOffers = false;
+  /** While set, the proxies hold `create-subscriber` unanswered; the answers to send later. */
+  let holdSubscribers = false;
+  const held: (() => void)[] = [];
   const clients: TestClient[] = [];
 
   beforeAll(async () => {
@@ -37,7 +42,12 @@ describe('MCU across signaling nodes (IsSessionInCall, sendoffer)', () => {
     await writeFile(keyPath, generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }));
     const onPayload = (payload: any) =>
       payload.type === 'requestoffer' && refuseRequestOffers ? { type: 'error', error: { code: 'processing_failed', message: 'refused by the test' } } : undefined;
-    proxies = [await ScriptedProxy.start({ onPayload }), await ScriptedProxy.start({ onPayload })];
+    const onCommand = (command: any, id: string, ws: WebSocket) => {
+      if (command.type !== 'create-subscriber' || !holdSubscribers) return undefined;
+      held.push(() => ws.send(JSON.stringify({ id, type: 'command', command: { id: `held-${id}`, sid: `sid-held-${id}` } })));
+      return 'no-answer';
+    };
+    proxies = [await ScriptedProxy.start({ onPayload, onCommand }), await ScriptedProxy.start({ onPayload, onCommand })];
     cluster = await startTestCluster({
       grpc: true,
       roomEventBatchMs: 5,
@@ -71,6 +81,9 @@ describe('MCU across signaling nodes (IsSessionInCall, sendoffer)', () => {
     mcuMessage(m, { type: 'offer', sid: `s-${roomType}`, roomType, payload: { type: 'offer', sdp: publisherOffer() } });
     await nextMcu(m, 'answer');
   }
+
+  const queueRefused = async (node: TestSetup): Promise<number> =>
+    Number(/^signaling_mcu_queue_refused_messages_total (\d+)/m.exec(await metrics(node))?.[1] ?? 0);
 
   const isSessionInCallCalls = async (node: TestSetup): Promise<number> =>
     Number(/signaling_grpc_client_calls_total\{method="IsSessionInCall"\} (\d+)/.exec(await metrics(node))?.[1] ?? 0);
@@ -219,5 +232,41 @@ describe('MCU across signaling nodes (IsSessionInCall, sendoffer)', () => {
     mcuMessage(a, { type: 'sendoffer', roomType: 'video' }, b.sessionid, 'h1');
     expect((await nextMcu(b, 'offer')).message.data).toMatchObject({ from: a.sessionid, to: b.sessionid });
     expect([...(two.server.mcu?.stateOf(two.server.sessions.byPublicId(b.sessionid)!)?.subscribers ?? [])].map((s) => s.publisherId)).toEqual([a.sessionid]);
+  });
+
+  it('a session has at most MCU_MAX_PENDING_OFFERS requestoffers and sendoffers waiting; more are refused with too_many_requests, then it is served again', async () => {
+    const a = await member(one, 'flood-a', 'call');
+    const b = await member(two, 'flood-b', 'call');
+    await inCall('call', [{ m: a, node: one }, { m: b, node: two }]);
+    await publish(a);
+    const refused = await queueRefused(two);
+    const tooMany = { type: 'error', error: { code: 'too_many_requests', message: 'Too many requests.' } };
+    holdSubscribers = true;
+    try {
+      // Each passes the in-call check (asked of node one), then waits for the subscriber the proxy holds.
+      for (let i = 0; i <= MCU_MAX_PENDING_OFFERS; i++) mcuMessage(b, { type: 'requestoffer', roomType: 'video' }, a.sessionid, `f${i}`);
+      expect(await nextError(b)).toEqual({ id: `f${MCU_MAX_PENDING_OFFERS}`, ...tooMany });
+      // A sendoffer counts for its receiver: refused on b's node, the error reaches the publisher with its id.
+      mcuMessage(a, { type: 'sendoffer', roomType: 'video' }, b.sessionid, 'full');
+      expect(await nextError(a)).toEqual({ id: 'full', ...tooMany });
+      expect(await queueRefused(two)).toBe(refused + 2);
+      // One subscriber is being made for all the waiting requests.
+      await waitFor(() => held.length === 1, { timeout: 10_000, name: 'subscriber creation held' });
+    } finally {
+      holdSubscribers = false;
+    }
+    // Once it is there every waiting request gets its offer (one each: were any refused or failed,
+    // the offers below would not add up) ...
+    held.pop()!();
+    for (let i = 0; i < MCU_MAX_PENDING_OFFERS; i++) await nextMcu(b, 'offer');
+    // ... and b is served again: its own requestoffer, then a sendoffer for it.
+    mcuMessage(b, { type: 'requestoffer', roomType: 'video' }, a.sessionid, 'again');
+    expect((await nextMcu(b, 'offer')).message.data).toMatchObject({ from: a.sessionid, to: b.sessionid });
+    mcuMessage(a, { type: 'sendoffer', roomType: 'video' }, b.sessionid, 'again');
+    expect((await nextMcu(b, 'offer')).message.data).toMatchObject({ from: a.sessionid, to: b.sessionid });
+    // The refused requests were the only errors.
+    const errorIds = (m: Member) => m.client.messages.filter((x) => x.type === 'error').map((x) => x.id);
+    expect([errorIds(b), errorIds(a)]).toEqual([[`f${MCU_MAX_PENDING_OFFERS}`], ['full']]);
+    expect(await queueRefused(two)).toBe(refused + 2);
   });
 });

@@ -159,10 +159,13 @@ export class McuHandler implements SessionListener {
     const target = recipient.sessionid;
     const failed = (err: unknown) => sender.log.error({ err }, 'MCU message failed unexpectedly');
     switch (data.type) {
-      case 'requestoffer':
+      case 'requestoffer': {
         // Asynchronous, as upstream: waiting for a publisher must not hold up anything else.
-        void this.#process(sender, target, data, sdpTypes, id).catch(failed);
+        const started = this.#state(sender).tryStartOffer(() => this.#process(sender, target, data, sdpTypes, id));
+        if (started === undefined) this.#tooMany(sender, id);
+        else void started.catch(failed);
         return true;
+      }
       case 'offer':
       case 'answer':
       case 'candidate':
@@ -175,8 +178,7 @@ export class McuHandler implements SessionListener {
           // Sized roughly by its SDP or candidate: MCU messages are a handful per call, not the hot path.
           const queued = this.#state(sender).queue.tryRun(() => this.#process(sender, target, data, sdpTypes, id), JSON.stringify(data).length);
           if (queued === undefined) {
-            this.#deps.metrics.queueRefusedTotal.inc();
-            this.#sendError(sender, id, signalingError('too_many_requests'));
+            this.#tooMany(sender, id);
             return true;
           }
           void queued.catch(failed);
@@ -335,11 +337,16 @@ export class McuHandler implements SessionListener {
   /** Subscribes `receiver` to `publisherId`'s stream and sends it the offer, in the background (the publisher may still be starting). */
   #subscribeAndOffer(receiver: ClientSession, publisherId: string, data: McuMessageData, fail: (error: SignalingError) => void): void {
     if (this.#publisherUnreachable(receiver, publisherId)) return fail(signalingError('client_not_found'));
-    void (async () => {
+    const started = this.#state(receiver).tryStartOffer(async () => {
       const subscriber = await this.#subscriberFor(receiver, publisherId, data.roomType);
       if (!subscriber) return fail(signalingError('client_not_found'));
       await this.#requestOffer(receiver, publisherId, subscriber, data, fail);
-    })().catch((err: unknown) => receiver.log.error({ err }, 'sendoffer failed unexpectedly'));
+    });
+    if (started === undefined) {
+      this.#deps.metrics.queueRefusedTotal.inc();
+      return fail(signalingError('too_many_requests'));
+    }
+    void started.catch((err: unknown) => receiver.log.error({ err }, 'sendoffer failed unexpectedly'));
   }
 
   /** Gets the SFU's offer for `subscriber` to `receiver`; `fail` tells the requester when it cannot. */
@@ -477,6 +484,12 @@ export class McuHandler implements SessionListener {
   #processingFailed(session: ClientSession, id: string | undefined, data: McuMessageData, err: unknown): void {
     session.log.warn({ err: (err as Error)?.message ?? String(err), type: data.type, roomType: data.roomType }, 'MCU message failed');
     this.#sendError(session, id, signalingError('processing_failed'));
+  }
+
+  /** The session has too much waiting for the SFU: refused, not buffered. */
+  #tooMany(session: ClientSession, id: string | undefined): void {
+    this.#deps.metrics.queueRefusedTotal.inc();
+    this.#sendError(session, id, signalingError('too_many_requests'));
   }
 
   #notAllowed(session: ClientSession, id: string | undefined, message: string): void {

@@ -7,6 +7,12 @@ import type { SfuPublisher, SfuStreamType, SfuSubscriber } from './sfu';
  */
 export const MCU_QUEUE_BUDGET: Readonly<SerialQueueBudget> = { maxTasks: 64, maxBytes: 1024 * 1024 };
 
+/**
+ * `requestoffer`s and `sendoffer`s a session may have running in the background (each may wait
+ * for a publisher, or for other nodes, up to the MCU timeout). A call's worth of streams fits.
+ */
+export const MCU_MAX_PENDING_OFFERS = 256;
+
 /** `"<publisher id>|<stream type>"`, upstream's key for subscribers. */
 export function subscriberKey(publisherId: string, streamType: string): string {
   return `${publisherId}|${streamType}`;
@@ -28,6 +34,15 @@ export class McuSessionState {
   #generation = 0;
   /** Pending delayed screen-publisher close (`unshareScreen`). */
   unshareTimer: NodeJS.Timeout | undefined;
+  /** Offers running in the background (see {@link MCU_MAX_PENDING_OFFERS}). */
+  #pendingOffers = 0;
+
+  /** Runs `offer`, counted as pending until it settles; undefined (and `offer` is not run) when too many are. */
+  tryStartOffer(offer: () => Promise<void>): Promise<void> | undefined {
+    if (this.#pendingOffers >= MCU_MAX_PENDING_OFFERS) return undefined;
+    this.#pendingOffers++;
+    return offer().finally(() => this.#pendingOffers--);
+  }
 
   publisher(streamType: string): SfuPublisher | undefined {
     return this.#publishers.get(streamType as SfuStreamType);
