@@ -1,5 +1,7 @@
 // Public API of @talk-signaling/janus: a Janus WebSocket API client (gateway/) and VideoRoom
-// publisher/subscriber objects built on it (videoroom/). Knows nothing about signaling sessions.
+// publisher/subscriber objects built on it (videoroom/), and the link an app keeps to its Janus
+// (link/: connection lifecycle, room registry, orphan-room reconciliation). Knows nothing about
+// signaling sessions.
 
 export { JanusConnection, JANUS_SUBPROTOCOL, DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_RECONNECT_INITIAL_MS, DEFAULT_RECONNECT_MAX_MS, DEFAULT_PING_INTERVAL_MS } from './gateway/janus-connection';
 export type { JanusConnectionOptions, JanusConnectionState } from './gateway/janus-connection';
@@ -39,3 +41,6 @@ export { createVideoRoomMetrics } from './videoroom/metrics';
 export type { VideoRoomMetrics } from './videoroom/metrics';
 export { VIDEOROOM_PLUGIN, FEED_IDS } from './videoroom/videoroom-types';
 export type { PublisherStreamType, PublisherSettings, StreamSelection, PublisherEvents, SubscriberEvents } from './videoroom/videoroom-types';
+
+export { JanusLink, DEFAULT_START_RETRY } from './link/janus-link';
+export type { JanusLinkOptions, JanusLinkEvents } from './link/janus-link';

@@ -1,23 +1,12 @@
 import { EventEmitter } from 'node:events';
 import type { Registry } from 'prom-client';
-import {
-  createVideoRoomMetrics,
-  JanusConnection,
-  VIDEOROOM_PLUGIN,
-  VideoRoomRegistry,
-  type JanusHandle,
-  type JanusSession,
-  type PublisherSettings,
-  type VideoRoomMetrics,
-} from '@talk-signaling/janus';
-import { Backoff, type Logger } from '@talk-signaling/runtime';
+import { JanusLink, type JanusSession, type PublisherSettings, type VideoRoomRegistry } from '@talk-signaling/janus';
+import type { Logger } from '@talk-signaling/runtime';
 import type { McuMetrics } from '../mcu-metrics';
 import { SfuNotFoundError, type Sfu, type SfuEvents, type SfuPublisherRequest, type SfuStreamType, type SfuSubscriberRequest } from '../sfu';
 import { JanusSfuPublisher } from './janus-sfu-publisher';
 import { JanusSfuSubscriber } from './janus-sfu-subscriber';
 
-/** Upstream retries MCU creation at start-up 1 s doubling to 16 s. */
-export const DEFAULT_START_RETRY = { initialMs: 1_000, maxMs: 16_000 };
 /** How often rooms nobody owns are looked for (they need two sightings to be destroyed). */
 export const DEFAULT_RECONCILE_INTERVAL_MS = 60_000;
 
@@ -32,6 +21,7 @@ export interface JanusSfuOptions {
   registry: Registry;
   mcuMetrics: McuMetrics;
   log: Logger;
+  /** First-connection retry (default the lib's 1 s → 16 s, as upstream). */
   startRetry?: { initialMs: number; maxMs: number };
   /** Reconnect back-off of the Janus WebSocket (default the lib's 1 s → 32 s). */
   reconnect?: { initialMs: number; maxMs: number };
@@ -39,16 +29,14 @@ export interface JanusSfuOptions {
 }
 
 /**
- * The `Sfu` on a Janus gateway (`[mcu] type = janus`): one WebSocket, one Janus session with an
- * idle control handle, and a `VideoRoomRegistry` for the publishers (one room each) and
- * subscribers.
+ * The `Sfu` on a Janus gateway (`[mcu] type = janus`), on a {@link JanusLink} (one WebSocket, one
+ * Janus session, a `VideoRoomRegistry` for the publishers — one room each — and subscribers).
+ * Its own policy: what was published survives a loss of Janus.
  *
  * ```
- * start() ─► connect+info+session ─fails─► retry 1 s … 16 s
- *               │ ok: 'connected'
- *   session or socket lost: 'disconnected'; publishers/subscribers kept as orphans
- *   socket back (lib reconnect 1 s … 32 s) ─► new session ─► publishers re-created (same id,
- *   new room), then subscribers (new handle/sid) ─► 'connected'
+ * link 'down': 'disconnected'; publishers/subscribers kept as orphans
+ * link 'up' (first time or after a loss): publishers re-created (same id, new room) ─►
+ *   'connected' ─► subscribers re-created (new handle/sid)
  * ```
  */
 export class JanusSfu extends EventEmitter<SfuEvents> implements Sfu {
@@ -56,59 +44,39 @@ export class JanusSfu extends EventEmitter<SfuEvents> implements Sfu {
   readonly localPublishersOnly = true;
   readonly #options: JanusSfuOptions;
   readonly #log: Logger;
-  readonly #metrics: VideoRoomMetrics;
+  readonly #link: JanusLink;
   readonly #publishers = new Set<JanusSfuPublisher>();
   readonly #subscribers = new Set<JanusSfuSubscriber>();
-  #registry: VideoRoomRegistry | undefined;
-  #conn: JanusConnection | undefined;
-  #session: JanusSession | undefined;
-  #control: JanusHandle | undefined;
-  #connected = false;
-  #connectedSince: Date | undefined;
-  #started = false;
-  #stopped = false;
-  #retryTimer: NodeJS.Timeout | undefined;
-  #wakeRetry: (() => void) | undefined;
-  #reconcileTimer: NodeJS.Timeout | undefined;
 
   constructor(options: JanusSfuOptions) {
     super();
     this.#options = options;
     this.#log = options.log;
-    this.#metrics = createVideoRoomMetrics(options.registry);
+    this.#link = new JanusLink({
+      url: options.url,
+      timeoutMs: options.timeoutMs,
+      log: options.log,
+      registry: options.registry,
+      reconcileIntervalMs: options.reconcileIntervalMs ?? DEFAULT_RECONCILE_INTERVAL_MS,
+      startRetry: options.startRetry,
+      reconnect: options.reconnect,
+    });
+    this.#link.on('up', (session) => void this.#recover(session));
+    this.#link.on('down', () => this.emit('disconnected'));
   }
 
   get connected(): boolean {
-    return this.#connected;
-  }
-
-  get url(): string {
-    return this.#options.url;
+    return this.#link.connected;
   }
 
   start(): void {
-    if (this.#started || this.#stopped) return;
-    this.#started = true;
-    void this.#startLoop();
+    this.#link.start();
   }
 
   async stop(): Promise<void> {
-    if (this.#stopped) return;
-    this.#stopped = true;
-    clearTimeout(this.#retryTimer);
-    this.#wakeRetry?.();
-    clearInterval(this.#reconcileTimer);
-    const conn = this.#conn;
-    this.#conn = undefined;
-    conn?.removeAllListeners();
-    if (this.#connected) {
-      // Destroy our rooms while Janus still listens; bounded so a hanging Janus cannot block shutdown.
-      const closing = Promise.all([...this.#publishers, ...this.#subscribers].map((c) => c.close()));
-      await Promise.race([closing, new Promise((resolve) => setTimeout(resolve, this.#options.timeoutMs).unref())]);
-    }
+    // Our rooms go while Janus still listens (the link bounds the wait); what is left is abandoned.
+    await this.#link.stop(() => Promise.all([...this.#publishers, ...this.#subscribers].map((c) => c.close())));
     for (const c of [...this.#publishers, ...this.#subscribers]) c.abandon();
-    this.#setDisconnected();
-    await conn?.close();
   }
 
   maxBitrate(streamType: SfuStreamType): number {
@@ -145,16 +113,7 @@ export class JanusSfu extends EventEmitter<SfuEvents> implements Sfu {
   }
 
   stats(): Record<string, unknown> {
-    const registry = this.#registry;
-    const publishers = registry?.publisherCount ?? 0;
-    const result: Record<string, unknown> = {
-      url: this.#options.url,
-      connected: this.#connected,
-      publishers,
-      clients: publishers + (registry?.subscriberCount ?? 0),
-    };
-    if (this.#connected && this.#connectedSince) result['uptime'] = this.#connectedSince.toISOString();
-    return result;
+    return this.#link.stats();
   }
 
   readonly #settings = new WeakMap<JanusSfuPublisher, PublisherSettings>();
@@ -187,112 +146,22 @@ export class JanusSfu extends EventEmitter<SfuEvents> implements Sfu {
   }
 
   #usableSession(): JanusSession {
-    const session = this.#session;
-    if (!this.#connected || !session || session.closed) throw new SfuNotFoundError('janus is not connected');
+    const session = this.#link.session;
+    if (!session) throw new SfuNotFoundError('janus is not connected');
     return session;
   }
 
   #requireRegistry(): VideoRoomRegistry {
-    if (!this.#registry) throw new SfuNotFoundError('janus is not connected');
-    return this.#registry;
+    const registry = this.#link.registry;
+    if (!registry) throw new SfuNotFoundError('janus is not connected');
+    return registry;
   }
 
-  /** First connection: retried 1 s → 16 s until it works (upstream start-up loop). */
-  async #startLoop(): Promise<void> {
-    const retry = this.#options.startRetry ?? DEFAULT_START_RETRY;
-    const backoff = new Backoff({ initial: retry.initialMs, max: retry.maxMs });
-    while (!this.#stopped) {
-      let conn: JanusConnection | undefined;
-      try {
-        conn = await JanusConnection.connect({
-          url: this.#options.url,
-          logger: this.#log,
-          requestTimeoutMs: this.#options.timeoutMs,
-          ...(this.#options.reconnect ? { reconnect: this.#options.reconnect } : {}),
-        });
-        if (this.#stopped) {
-          await conn.close();
-          return;
-        }
-        this.#conn = conn;
-        conn.on('disconnect', () => this.#lost('janus connection lost'));
-        conn.on('reconnect', () => void this.#reestablish(conn!));
-        await this.#establish(conn);
-        return;
-      } catch (err) {
-        if (conn) {
-          conn.removeAllListeners();
-          if (this.#conn === conn) this.#conn = undefined;
-        }
-        const delayMs = backoff.next();
-        this.#log.warn({ err: (err as Error).message, url: this.#options.url, retryInMs: delayMs }, 'could not initialise the janus MCU, will retry');
-        await conn?.close();
-        await new Promise<void>((resolve) => {
-          this.#wakeRetry = resolve;
-          this.#retryTimer = setTimeout(resolve, delayMs);
-          this.#retryTimer.unref();
-        });
-        this.#wakeRetry = undefined;
-      }
-    }
-  }
-
-  /** `info` checks, Janus session and control handle, then recovery of what we had. */
-  async #establish(conn: JanusConnection): Promise<void> {
-    const info = await conn.info();
-    if (!info.plugins?.[VIDEOROOM_PLUGIN]) throw new Error(`plugin ${VIDEOROOM_PLUGIN} is not supported`);
-    if (!info.data_channels) throw new Error('data channels are not supported');
-    if (!info['full-trickle']) this.#log.warn('full-trickle is not enabled in janus');
-    const session = await conn.createSession();
-    const control = await session.attach(VIDEOROOM_PLUGIN, { timeoutMs: this.#options.timeoutMs });
-    if (this.#stopped) return;
-    this.#registry ??= new VideoRoomRegistry({ metrics: this.#metrics, logger: this.#log, multistream: info.version >= 1000 });
-    this.#session = session;
-    this.#control = control;
-    session.once('close', () => {
-      if (this.#session !== session || this.#stopped) return;
-      this.#lost('janus session closed');
-      // Janus forgot the session (keepalive 458, timeout) while the socket lives: start over.
-      if (conn.state === 'connected') void this.#reestablish(conn);
-    });
-    this.#log.info({ name: info.name, version: info.version_string }, 'connected to janus');
-    this.#connectedSince = new Date();
-    this.#connected = true;
+  /** Janus (back) up: recovery of what we had, as upstream `NotifyReconnected`. */
+  async #recover(session: JanusSession): Promise<void> {
     await this.#recoverPublishers(session);
     this.emit('connected');
     void this.#recoverSubscribers(session);
-    clearInterval(this.#reconcileTimer);
-    this.#reconcileTimer = setInterval(() => void this.#reconcile(), this.#options.reconcileIntervalMs ?? DEFAULT_RECONCILE_INTERVAL_MS);
-    this.#reconcileTimer.unref();
-  }
-
-  async #reestablish(conn: JanusConnection): Promise<void> {
-    if (this.#stopped || this.#conn !== conn) return;
-    try {
-      await this.#establish(conn);
-    } catch (err) {
-      this.#log.warn({ err: (err as Error).message }, 'could not re-establish the janus session; reconnecting');
-      conn.removeAllListeners();
-      this.#conn = undefined;
-      this.#lost('janus re-establish failed');
-      await conn.close();
-      if (!this.#stopped) void this.#startLoop();
-    }
-  }
-
-  #lost(why: string): void {
-    if (!this.#connected) return;
-    this.#log.warn({ why }, 'janus MCU disconnected');
-    this.#setDisconnected();
-    this.emit('disconnected');
-  }
-
-  #setDisconnected(): void {
-    this.#connected = false;
-    this.#session = undefined;
-    this.#control = undefined;
-    this.#connectedSince = undefined;
-    clearInterval(this.#reconcileTimer);
   }
 
   /** Publishers first: each gets a new room under the same publisher id (upstream). */
@@ -327,15 +196,5 @@ export class JanusSfu extends EventEmitter<SfuEvents> implements Sfu {
         }
       }),
     );
-  }
-
-  async #reconcile(): Promise<void> {
-    const control = this.#control;
-    if (!control || !this.#registry) return;
-    try {
-      await this.#registry.reconcile(control);
-    } catch (err) {
-      this.#log.warn({ err: (err as Error).message }, 'videoroom reconciliation failed');
-    }
   }
 }
