@@ -90,6 +90,20 @@ describe('JanusLink against a real Janus', () => {
     await waitFor(async () => !(await roomExists(publisher.roomId)), { timeout: 10_000, name: 'orphan room destroyed by the periodic reconciliation' });
   });
 
+  it('a session Janus forgot while the socket lives is replaced by a new one on the same socket', async () => {
+    const link = newLink(janus.url);
+    const up = waitForEvent<[JanusSession]>(link, 'up', { timeout: 20_000 });
+    link.start();
+    const [first] = await up;
+    const down = waitForEvent<[string]>(link, 'down', { timeout: 10_000 });
+    const again = waitForEvent<[JanusSession]>(link, 'up', { timeout: 20_000 });
+    await first.destroy();
+    expect(await down).toEqual(['janus session closed']);
+    const [second] = await again;
+    expect(second.id).not.toBe(first.id);
+    expect(link.session).toBe(second);
+  });
+
   it('stop() destroys the rooms of the registry, closes the socket and emits no down', async () => {
     const link = newLink(janus.url);
     const up = waitForEvent<[JanusSession]>(link, 'up', { timeout: 20_000 });
