@@ -101,7 +101,7 @@ describe('Kubernetes manifests', () => {
     expect(objects.filter((o) => o.error !== undefined).map((o) => `${o.kind} ${o.name}: ${o.error}`)).toEqual([]);
     const kinds = objects.map((o) => o.kind).sort();
     if (dir.endsWith('bench-client/k8s')) expect(kinds).toEqual(['Job']);
-    else if (dir.endsWith('stack/k8s')) expect(kinds).toEqual(['ConfigMap', 'ConfigMap', 'Deployment', 'Deployment', 'Deployment', 'PodDisruptionBudget', 'PodDisruptionBudget', 'Service', 'Service', 'Service', 'Service']);
+    else if (dir.endsWith('stack/k8s')) expect(kinds).toEqual([...Array(3).fill('ConfigMap'), ...Array(5).fill('Deployment'), 'PodDisruptionBudget', 'PodDisruptionBudget', ...Array(5).fill('Service')]);
     else if (dir.endsWith('-operator')) expect(kinds).toEqual(['ConfigMap', 'Deployment', 'PodDisruptionBudget', 'Service', 'ServiceMonitor']);
     else expect(kinds).toEqual(['ConfigMap', 'Deployment', 'PodDisruptionBudget', 'Service']);
   });
@@ -191,16 +191,20 @@ describe('Kubernetes manifests', () => {
       expect(selects(nats.spec.selector, named('Deployment', 'talk-nats').spec.template.metadata.labels)).toBe(true);
     });
 
-    it('finds the gRPC peers through a headless Service on the gRPC container port', () => {
-      const peers = named('Service', 'talk-signaling-peers');
+    it('finds the gRPC peers in etcd, where a sidecar of each replica registers its pod address and gRPC port', () => {
       const pod = named('Deployment', 'talk-signaling').spec.template;
-      expect(peers.spec.clusterIP).toBe('None');
-      expect(selects(peers.spec.selector, pod.metadata.labels)).toBe(true);
-      const grpcPort = pod.spec.containers[0].ports.find((p: any) => p.name === peers.spec.ports[0].targetPort);
-      expect(grpcPort).toBeDefined();
+      const grpcPort = pod.spec.containers[0].ports.find((p: any) => p.name === 'grpc');
       expect(ini(serverConf, 'grpc', 'listen')).toBe(`0.0.0.0:${grpcPort.containerPort}`);
-      expect(ini(serverConf, 'grpc', 'targets')).toBe(`talk-signaling-peers:${peers.spec.ports[0].port}`);
-      expect(ini(serverConf, 'grpc', 'dnsdiscovery')).toBe('true');
+      expect(ini(serverConf, 'grpc', 'targettype')).toBe('etcd');
+      const etcd = named('Service', 'talk-etcd');
+      expect(selects(etcd.spec.selector, named('Deployment', 'talk-etcd').spec.template.metadata.labels)).toBe(true);
+      const etcdUrl = `http://talk-etcd:${etcd.spec.ports[0].port}`;
+      expect(ini(serverConf, 'etcd', 'endpoints')).toBe(etcdUrl);
+      const sidecar = pod.spec.containers.find((c: any) => c.name === 'grpc-registration');
+      // `etcdctl elect <prefix> <value>` keeps the key <prefix>/<lease id> = <value> while it runs.
+      expect(sidecar.args).toEqual(['elect', ini(serverConf, 'grpc', 'targetprefix'), `{"address":"$(POD_IP):${grpcPort.containerPort}"}`]);
+      const env = Object.fromEntries(sidecar.env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
+      expect(env).toEqual({ POD_IP: { fieldRef: { fieldPath: 'status.podIP' } }, ETCDCTL_API: '3', ETCDCTL_ENDPOINTS: etcdUrl });
     });
 
     it('uses the MCU proxy Service with a token id the proxy knows and a key file from the mounted Secret', () => {

@@ -109,25 +109,30 @@ export async function buildAppImage(app: DeployApp, baseImage: string): Promise<
 }
 
 /**
- * One image with Debian's nats-server, janus and coturn for the compose stack
- * (deploy/compose/debian-package.Dockerfile on the local base; apt fetches from the Debian
- * mirror during the first build, later builds come from the layer cache).
+ * An image of Debian packages (deploy/compose/debian-package.Dockerfile on the local base;
+ * apt fetches from the Debian mirror during the first build, later builds come from the layer
+ * cache), tagged localhost/<name>:test.
  */
-export async function buildComposeDebianImage(baseImage: string): Promise<string> {
-  const image = 'localhost/talk-compose-debian:test';
+export async function buildDebianPackageImage(baseImage: string, packages: string, name: string): Promise<string> {
+  const image = `localhost/${name}:test`;
   await podmanOk(
     [
       'build',
       '--network=host',
       '--file=deploy/compose/debian-package.Dockerfile',
       `--build-arg=BASE_IMAGE=${baseImage}`,
-      '--build-arg=PACKAGES=janus nats-server coturn',
+      `--build-arg=PACKAGES=${packages}`,
       `--tag=${image}`,
       'deploy/compose',
     ],
     8 * 60_000,
   );
   return image;
+}
+
+/** One image with Debian's nats-server, janus and coturn for the compose stack (and Janus and NATS of the kube play stack). */
+export function buildComposeDebianImage(baseImage: string): Promise<string> {
+  return buildDebianPackageImage(baseImage, 'janus nats-server coturn', 'talk-compose-debian');
 }
 
 export interface Container {
