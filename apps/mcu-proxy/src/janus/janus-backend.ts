@@ -1,22 +1,12 @@
 import { EventEmitter } from 'node:events';
-import type { Registry } from 'prom-client';
-import { JanusLink, type JanusSession, type VideoRoomRegistry } from '@talk-signaling/janus';
-import type { Logger } from '@talk-signaling/runtime';
+import { JanusLink, type JanusLinkOptions, type JanusSession, type VideoRoomRegistry } from '@talk-signaling/janus';
 
 /** How often rooms nobody owns are looked for (two sightings before one is destroyed). */
 export const DEFAULT_RECONCILE_INTERVAL_MS = 30_000;
 
-export interface JanusBackendOptions {
-  url: string;
-  /** `[mcu] timeout` in ms. */
-  timeoutMs: number;
-  log: Logger;
-  registry: Registry;
+/** The link's options; the reconciliation interval defaults to {@link DEFAULT_RECONCILE_INTERVAL_MS}. */
+export interface JanusBackendOptions extends Omit<JanusLinkOptions, 'reconcileIntervalMs'> {
   reconcileIntervalMs?: number;
-  /** Reconnect back-off of the Janus WebSocket (default the lib's 1 s → 32 s). */
-  reconnect?: { initialMs: number; maxMs: number };
-  /** First-connection retry (default the lib's 1 s → 16 s, as the upstream proxy). */
-  startRetry?: { initialMs: number; maxMs: number };
 }
 
 export type JanusBackendEvents = {
@@ -38,13 +28,9 @@ export class JanusBackend extends EventEmitter<JanusBackendEvents> {
   constructor(options: JanusBackendOptions) {
     super();
     this.#link = new JanusLink({
-      url: options.url,
-      timeoutMs: options.timeoutMs,
+      ...options,
       log: options.log.child({ component: 'janus-backend' }),
-      registry: options.registry,
       reconcileIntervalMs: options.reconcileIntervalMs ?? DEFAULT_RECONCILE_INTERVAL_MS,
-      startRetry: options.startRetry,
-      reconnect: options.reconnect,
     });
     this.#link.on('up', () => this.emit('connected'));
     this.#link.on('down', () => this.emit('disconnected'));

@@ -1,6 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { Registry } from 'prom-client';
-import { JanusLink, type JanusSession, type PublisherSettings, type VideoRoomRegistry } from '@talk-signaling/janus';
+import { JanusLink, type JanusLinkOptions, type JanusSession, type PublisherSettings, type VideoRoomRegistry } from '@talk-signaling/janus';
 import type { Logger } from '@talk-signaling/runtime';
 import type { McuMetrics } from '../mcu-metrics';
 import { SfuNotFoundError, type Sfu, type SfuEvents, type SfuPublisherRequest, type SfuStreamType, type SfuSubscriberRequest } from '../sfu';
@@ -10,21 +9,13 @@ import { JanusSfuSubscriber } from './janus-sfu-subscriber';
 /** How often rooms nobody owns are looked for (they need two sightings to be destroyed). */
 export const DEFAULT_RECONCILE_INTERVAL_MS = 60_000;
 
-export interface JanusSfuOptions {
-  /** `[mcu] url` (`ws://…`, subprotocol `janus-protocol`). */
-  url: string;
-  /** `[mcu] timeout` in ms: Janus requests and waiting for publishers. */
-  timeoutMs: number;
+/** The link's options (`url` = `[mcu] url`, `timeoutMs` = `[mcu] timeout`, also the wait for publishers), and: */
+export interface JanusSfuOptions extends Omit<JanusLinkOptions, 'reconcileIntervalMs'> {
   /** `[mcu] maxstreambitrate` / `maxscreenbitrate` (bit/s). */
   maxStreamBitrate: number;
   maxScreenBitrate: number;
-  registry: Registry;
   mcuMetrics: McuMetrics;
-  log: Logger;
-  /** First-connection retry (default the lib's 1 s → 16 s, as upstream). */
-  startRetry?: { initialMs: number; maxMs: number };
-  /** Reconnect back-off of the Janus WebSocket (default the lib's 1 s → 32 s). */
-  reconnect?: { initialMs: number; maxMs: number };
+  /** Default {@link DEFAULT_RECONCILE_INTERVAL_MS}. */
   reconcileIntervalMs?: number;
 }
 
@@ -52,15 +43,7 @@ export class JanusSfu extends EventEmitter<SfuEvents> implements Sfu {
     super();
     this.#options = options;
     this.#log = options.log;
-    this.#link = new JanusLink({
-      url: options.url,
-      timeoutMs: options.timeoutMs,
-      log: options.log,
-      registry: options.registry,
-      reconcileIntervalMs: options.reconcileIntervalMs ?? DEFAULT_RECONCILE_INTERVAL_MS,
-      startRetry: options.startRetry,
-      reconnect: options.reconnect,
-    });
+    this.#link = new JanusLink({ ...options, reconcileIntervalMs: options.reconcileIntervalMs ?? DEFAULT_RECONCILE_INTERVAL_MS });
     this.#link.on('up', (session) => void this.#recover(session));
     this.#link.on('down', () => this.emit('disconnected'));
   }
