@@ -106,6 +106,21 @@ export function busContract(fixture: BusFixture): void {
       expect(gone).toEqual([am({ n: 1 })]);
     });
 
+    it('one function subscribed twice is called twice, and once after one of the two unsubscribes', async () => {
+      const { a, b, settle } = await make();
+      const got: unknown[] = [];
+      const handler = (m: object): void => void got.push(m);
+      const first = b.subscribe('room.r', handler);
+      b.subscribe('room.r', handler);
+      await settle();
+      a.publish('room.r', am({ n: 1 }));
+      await waitFor(() => got.length === 2, { ...WAIT, name: 'two deliveries' });
+      first.unsubscribe();
+      a.publish('room.r', am({ n: 2 }));
+      await waitFor(() => got.length === 3, { ...WAIT, name: 'one delivery' });
+      expect(got).toEqual([am({ n: 1 }), am({ n: 1 }), am({ n: 2 })]);
+    });
+
     it('delivers nothing to a subject whose last subscriber left, and again once someone subscribes', async () => {
       const { a, b, settle } = await make();
       const got: unknown[] = [];

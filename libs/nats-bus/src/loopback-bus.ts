@@ -3,6 +3,7 @@ import { busLimits, type BusLimits } from './bus-limits';
 import { DeliveryQueue, SubjectState, type Handler } from './delivery-queue';
 import { estimateJsonSize } from './json-size';
 import type { BusMetrics } from './metrics';
+import { addSubjectHandler } from './subject-handlers';
 
 export const LOOPBACK_URL = 'nats://loopback';
 
@@ -57,24 +58,7 @@ export class LoopbackBus implements Bus {
   }
 
   subscribe(subject: string, handler: Handler): BusSubscription {
-    let state = this.#subjects.get(subject);
-    if (!state) {
-      state = new SubjectState(subject);
-      this.#subjects.set(subject, state);
-    }
-    // A wrapper per subscription, so subscribing the same function twice yields two deliveries.
-    const entry: Handler = (m) => handler(m);
-    state.handlers.add(entry);
-    const owner = state;
-    let active = true;
-    return {
-      unsubscribe: () => {
-        if (!active) return;
-        active = false;
-        owner.handlers.delete(entry);
-        if (owner.handlers.size === 0 && this.#subjects.get(subject) === owner) this.#subjects.delete(subject);
-      },
-    };
+    return addSubjectHandler(this.#subjects, subject, handler, (name) => new SubjectState(name));
   }
 
   info(): BusInfo {

@@ -9,6 +9,7 @@ import { DeliveryQueue, SubjectState, type Handler } from './delivery-queue';
 import { DropReporter } from './drop-reporter';
 import { estimateJsonSize } from './json-size';
 import type { BusMetrics } from './metrics';
+import { addSubjectHandler } from './subject-handlers';
 import { maskUrl } from './url';
 
 /** Upstream retries the first connection 1 s → 8 s, doubling. */
@@ -140,31 +141,24 @@ export class NatsBus extends EventEmitter<NatsBusEvents> implements Bus {
   }
 
   subscribe(subject: string, handler: Handler): BusSubscription {
-    let state = this.#subjects.get(subject);
-    if (state === undefined) {
-      state = new NatsSubject(subject);
-      this.#subjects.set(subject, state);
-      if (this.#nc !== undefined && !this.#closed) this.#natsSubscribe(this.#nc, state);
-    }
-    const entry: Handler = (m) => handler(m);
-    state.handlers.add(entry);
-    const owner = state;
-    let active = true;
-    return {
-      unsubscribe: () => {
-        if (!active) return;
-        active = false;
-        owner.handlers.delete(entry);
-        if (owner.handlers.size > 0 || this.#subjects.get(subject) !== owner) return;
-        this.#subjects.delete(subject);
+    return addSubjectHandler(
+      this.#subjects,
+      subject,
+      handler,
+      (name) => {
+        const state = new NatsSubject(name);
+        if (this.#nc !== undefined && !this.#closed) this.#natsSubscribe(this.#nc, state);
+        return state;
+      },
+      (state) => {
         try {
-          owner.sub?.unsubscribe();
+          state.sub?.unsubscribe();
         } catch {
           // The connection is closing or closed: the subscription is gone with it.
         }
-        owner.sub = undefined;
+        state.sub = undefined;
       },
-    };
+    );
   }
 
   /** One round trip to the server: everything published and subscribed before is in effect. */
