@@ -108,4 +108,23 @@ describe('Router', () => {
     await settle();
     expect(session.pendingCount).toBe(3);
   });
+
+  it('encodes a message for several local sessions once, in order with what else each receives', async () => {
+    const [a, b, c] = ['s1', 's2', 's3'].map(detachedSession) as [ClientSession, ClientSession, ClientSession];
+    for (const s of [a, b, c]) router.attachSession(s);
+    router.toLocalSession(a, { type: 'event', event: { target: 'room', type: 'first' } });
+    router.toLocalSessions([a, b], { type: 'event', event: { target: 'room', type: 'join', join: [{ sessionid: 's3', userid: '' }] } });
+    router.toLocalSessions([c], { type: 'event', event: { target: 'room', type: 'alone' } });
+    router.toLocalSession(a, { type: 'event', event: { target: 'room', type: 'last' } });
+    await settle();
+    const conn = {} as Parameters<ClientSession['attach']>[0];
+    const [fa, fb, fc] = [a.attach(conn), b.attach(conn), c.attach(conn)];
+    expect(fa.map(String).map((f) => JSON.parse(f).event.type)).toEqual(['first', 'join', 'last']);
+    expect(fb).toHaveLength(1);
+    // One encoded Buffer for both (a frame encoded per receiver would be a string each).
+    expect(Buffer.isBuffer(fb[0])).toBe(true);
+    expect(fb[0]).toBe(fa[1]);
+    expect(String(fb[0])).toBe('{"type":"event","event":{"target":"room","type":"join","join":[{"sessionid":"s3","userid":""}]}}');
+    expect(fc.map(String)).toEqual(['{"type":"event","event":{"target":"room","type":"alone"}}']);
+  });
 });

@@ -35,6 +35,8 @@ export class Router {
   readonly #subscriptions = new Map<ClientSession, { subject: string; subs: BusSubscription[] }>();
   readonly #delivered: ((session: ClientSession, message: ServerMessageObject) => void)[] = [];
   #sendOffer: ((receiver: ClientSession, offer: SendOffer) => void) | undefined;
+  /** Messages published to several sessions' own subjects (see toLocalSessions): their frame is cached. */
+  readonly #shared = new WeakSet<AsyncServerMessage>();
 
   constructor(bus: Bus) {
     this.#bus = bus;
@@ -59,7 +61,7 @@ export class Router {
     const subject = sessionSubject(session.publicId);
     const subs = [
       this.#bus.subscribe(subject, (m) => {
-        if (isServerMessage(m)) this.deliver(session, m, true);
+        if (isServerMessage(m)) this.deliver(session, m, !this.#shared.has(m));
         else if (isSendOffer(m) && !session.closed) this.#sendOffer?.(session, m.sendoffer);
       }),
     ];
@@ -135,6 +137,18 @@ export class Router {
   toLocalSession(session: ClientSession, message: ServerMessageObject): void {
     const subject = this.#subscriptions.get(session)?.subject ?? sessionSubject(session.publicId);
     this.#bus.publish(subject, asyncMessage(message));
+  }
+
+  /**
+   * One message for several sessions of this node, each on its own subject (so it stays in
+   * order with what else each receives): one bus message object for all, so its frame is
+   * encoded once and the same bytes go to every socket (a room's member list for the sessions
+   * that joined together).
+   */
+  toLocalSessions(sessions: readonly ClientSession[], message: ServerMessageObject): void {
+    const async = asyncMessage(message);
+    if (sessions.length > 1) this.#shared.add(async);
+    for (const session of sessions) this.#bus.publish(this.#subscriptions.get(session)?.subject ?? sessionSubject(session.publicId), async);
   }
 
   toUser(userId: string, backendId: string, message: ServerMessageObject): void {
