@@ -280,7 +280,16 @@ export class Room implements SessionRoom {
   }
 
   #toRoom(message: ServerMessageObject): void {
+    this.#flushPending();
     this.#opts.router.toRoom(this.id, this.backendId, message);
+  }
+
+  /**
+   * Joins and leaves still gathered go out before anything else published to the room, so
+   * nothing overtakes them (upstream announces each at once); the batch window only merges them.
+   */
+  #flushPending(): void {
+    if (this.#flushTimer !== undefined && !this.#closed) this.#flush();
   }
 
   /** Runs `step` after everything queued before it (see #updates). */
@@ -328,7 +337,7 @@ export class Room implements SessionRoom {
 
   #scheduleFlush(): void {
     if (this.#flushTimer !== undefined || this.#closed) return;
-    this.#flushTimer = setTimeout(() => this.#flush(), this.#opts.batchMs);
+    this.#flushTimer = setTimeout(() => this.#flush(), batchWindowMs(this.#opts.batchMs, this.#members.size));
   }
 
   /**
@@ -363,9 +372,9 @@ export class Room implements SessionRoom {
     for (const member of this.#members.values()) if (!joined.has(member)) existing.push(joinEntry(member));
     if (existing.length > 0) {
       const initial: ServerMessageObject = { type: 'event', event: { target: 'room', type: 'join', join: existing } };
-      for (const joiner of joiners) this.#opts.router.toSession(joiner.publicId, initial);
-      const flags = this.#virtualFlags(joined);
-      for (const joiner of joiners) for (const message of flags) this.#opts.router.toSession(joiner.publicId, message);
+      // Encoded once for all joiners of this batch, not once per joiner.
+      this.#opts.router.toLocalSessions(joiners, initial);
+      for (const message of this.#virtualFlags(joined)) this.#opts.router.toLocalSessions(joiners, message);
     }
     if (internalChanged) this.#publishInternalChange();
     for (const joiner of joiners) {
@@ -467,6 +476,20 @@ function winsTie(json: string | undefined, lastJson: string | undefined): boolea
   if (json === undefined) return lastJson !== undefined;
   return lastJson !== undefined && json > lastJson;
 }
+
+/**
+ * How long joins and leaves are gathered before they go out. A flush writes one frame to every
+ * member, so in a room of more than `MEMBERS_PER_WINDOW` the window grows with the room: its
+ * join/leave frames stay at about that many per `batchMs` (each frame listing more entries),
+ * and filling a room of 2,000 costs tens of thousands of frames instead of hundreds of
+ * thousands. Bounded, so a join is never announced much later than that.
+ */
+export function batchWindowMs(batchMs: number, members: number): number {
+  return Math.min(Math.max(batchMs, MAX_BATCH_WINDOW_MS), (batchMs * Math.max(members, MEMBERS_PER_WINDOW)) / MEMBERS_PER_WINDOW);
+}
+
+const MEMBERS_PER_WINDOW = 200;
+const MAX_BATCH_WINDOW_MS = 500;
 
 /** Transient keys whose last change a room remembers to order changes from several nodes. */
 const MAX_REMEMBERED_CHANGES = 4096;
