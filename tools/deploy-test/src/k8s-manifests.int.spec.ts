@@ -101,7 +101,7 @@ describe('Kubernetes manifests', () => {
     expect(objects.filter((o) => o.error !== undefined).map((o) => `${o.kind} ${o.name}: ${o.error}`)).toEqual([]);
     const kinds = objects.map((o) => o.kind).sort();
     if (dir.endsWith('bench-client/k8s')) expect(kinds).toEqual(['Job']);
-    else if (dir.endsWith('stack/k8s')) expect(kinds).toEqual([...Array(3).fill('ConfigMap'), ...Array(5).fill('Deployment'), 'PodDisruptionBudget', 'PodDisruptionBudget', ...Array(5).fill('Service')]);
+    else if (dir.endsWith('stack/k8s')) expect(kinds).toEqual([...Array(4).fill('ConfigMap'), ...Array(5).fill('Deployment'), 'PodDisruptionBudget', 'PodDisruptionBudget', ...Array(5).fill('Service')]);
     else if (dir.endsWith('-operator')) expect(kinds).toEqual(['ConfigMap', 'Deployment', 'PodDisruptionBudget', 'Service', 'ServiceMonitor']);
     else expect(kinds).toEqual(['ConfigMap', 'Deployment', 'PodDisruptionBudget', 'Service']);
   });
@@ -201,10 +201,20 @@ describe('Kubernetes manifests', () => {
       const etcdUrl = `http://talk-etcd:${etcd.spec.ports[0].port}`;
       expect(ini(serverConf, 'etcd', 'endpoints')).toBe(etcdUrl);
       const sidecar = pod.spec.containers.find((c: any) => c.name === 'grpc-registration');
-      // `etcdctl elect <prefix> <value>` keeps the key <prefix>/<lease id> = <value> while it runs.
-      expect(sidecar.args).toEqual(['elect', ini(serverConf, 'grpc', 'targetprefix'), `{"address":"$(POD_IP):${grpcPort.containerPort}"}`]);
+      expect(sidecar.image).toBe(pod.spec.containers[0].image);
       const env = Object.fromEntries(sidecar.env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
-      expect(env).toEqual({ POD_IP: { fieldRef: { fieldPath: 'status.podIP' } }, ETCDCTL_API: '3', ETCDCTL_ENDPOINTS: etcdUrl });
+      expect(env).toMatchObject({
+        POD_IP: { fieldRef: { fieldPath: 'status.podIP' } },
+        POD_NAME: { fieldRef: { fieldPath: 'metadata.name' } },
+        GRPC_ADDRESS: `$(POD_IP):${grpcPort.containerPort}`,
+        GRPC_PREFIX: ini(serverConf, 'grpc', 'targetprefix'),
+        ETCD_ENDPOINTS: etcdUrl,
+      });
+      // The script comes from the generated ConfigMap, mounted where the command runs it.
+      const mount = sidecar.volumeMounts.find((m: any) => sidecar.command[1].startsWith(`${m.mountPath}/`));
+      const volume = pod.spec.volumes.find((v: any) => v.name === mount.name);
+      const script = named('ConfigMap', volume.configMap.name).data[path.basename(sidecar.command[1])];
+      expect(script).toBe(readFileSync(path.join(REPO_ROOT, 'deploy/stack/k8s/grpc-register.js'), 'utf8'));
     });
 
     it('uses the MCU proxy Service with a token id the proxy knows and a key file from the mounted Secret', () => {

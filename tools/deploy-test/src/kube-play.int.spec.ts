@@ -3,7 +3,8 @@
 // signaling replicas clustered through NATS and gRPC (peers from etcd), one MCU proxy with its
 // Janus, config from ConfigMaps and Secrets. A client on one signaling pod messages a client on
 // the other, a backend room message posted to either pod reaches the room's members on both,
-// and a session resumes through the other pod (found over gRPC).
+// and a session resumes through the other pod (found over gRPC); a stopped pod's registration
+// sidecar takes it out of the other's gRPC targets.
 import { TestClient, waitFor } from '@talk-signaling/testing';
 import { startFakeNextcloud, type FakeNextcloud } from '@talk-signaling/fake-nextcloud';
 import { startKubeStack, type KubeStack } from './kube-stack';
@@ -129,5 +130,15 @@ describe('deploy/stack/k8s with podman kube play', () => {
     expect(resumed).toMatchObject({ type: 'hello', hello: { sessionid: roamer.sessionid, userid: 'roamer' } });
     // Pod 1 found the session by asking pod 0 over gRPC.
     expect(await metrics(SIGNALING[0]!)).toMatch(/^signaling_grpc_server_calls_total\{method="LookupResumeId"\} [1-9]/m);
+  });
+
+  it('a stopped pod leaves the gRPC targets of the other: its sidecar revokes its etcd lease on SIGTERM', async () => {
+    const sidecar = `${SIGNALING[1]}-grpc-registration`;
+    expect(await stack.logs(SIGNALING[1]!, 'grpc-registration')).toContain(`registered /signaling/cluster/grpc/${SIGNALING[1]} = `);
+    await stack.stopPod(SIGNALING[1]!);
+    expect((await stack.containerStates())[sidecar]).toBe('exited');
+    expect(await stack.exitCode(SIGNALING[1]!, 'grpc-registration')).toBe(0);
+    expect(await stack.logs(SIGNALING[1]!, 'grpc-registration')).toContain(`SIGTERM: lease revoked, /signaling/cluster/grpc/${SIGNALING[1]} removed`);
+    await waitFor(async () => /^signaling_grpc_clients 0$/m.test(await metrics(SIGNALING[0]!)), { timeout: 30_000, name: `${SIGNALING[0]} without gRPC peers` });
   });
 });

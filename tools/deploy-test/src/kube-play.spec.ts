@@ -27,7 +27,10 @@ function objects(): KubeObject[] {
                   { name: 'grpc', containerPort: 9090 },
                 ],
                 env: [
+                  { name: 'EARLY', value: '$(POD_IP)' },
                   { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+                  { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+                  { name: 'SELF', value: '$(POD_NAME) at $(POD_IP):9090' },
                   { name: 'TOKEN', valueFrom: { secretKeyRef: { name: 'web-secret', key: 'token' } } },
                 ],
                 readinessProbe: { httpGet: { path: '/ready', port: 'http' } },
@@ -95,8 +98,14 @@ describe('toKubePlay', () => {
     const [web1] = play.pods.filter((p) => p.metadata.name === 'web-1');
     const server = web1!.spec.containers[0];
     expect(server.args).toEqual(['--listen', '127.0.0.1:40002', '--db', '127.0.0.1:40004', '--self', '127.0.0.1:40003', '--literal', '$(POD_IP)', '--unknown', '$(NOPE)']);
-    expect(server.env[0]).toEqual({ name: 'POD_IP', value: '127.0.0.1' });
-    expect(server.env[1]).toEqual({ name: 'TOKEN', valueFrom: { secretKeyRef: { name: 'web-secret', key: 'token' } } });
+    expect(server.env).toEqual([
+      // Only variables defined before are expanded.
+      { name: 'EARLY', value: '$(POD_IP)' },
+      { name: 'POD_IP', value: '127.0.0.1' },
+      { name: 'POD_NAME', value: 'web-1' },
+      { name: 'SELF', value: 'web-1 at 127.0.0.1:40003' },
+      { name: 'TOKEN', valueFrom: { secretKeyRef: { name: 'web-secret', key: 'token' } } },
+    ]);
     expect(server.image).toBe('localhost/web:test');
     expect(server.imagePullPolicy).toBe('Never');
     const db = play.pods.find((p) => p.metadata.name === 'db-0')!.spec.containers[0];

@@ -12,7 +12,8 @@
 //     Service becomes `127.0.0.1:<host port>` of the one pod behind it (no cluster DNS or
 //     ClusterIP here); `0.0.0.0` becomes `127.0.0.1` (tests bind loopback only); a number equal
 //     to one of the pod's own container ports becomes that port's host port.
-//  4. `fieldRef: status.podIP` becomes the value 127.0.0.1 (the address of every pod here).
+//  4. `fieldRef: status.podIP` becomes the value 127.0.0.1 (the address of every pod here),
+//     `fieldRef: metadata.name` the pod's name.
 //  5. Secrets become podman secrets (`secrets`, created by the caller; podman 4.3 reads the
 //     JSON map form) and ConfigMaps are handed to podman as separate files (`configMaps`).
 //  6. Probes are removed and returned (`probes`): podman 4.3 runs an httpGet probe as `curl`
@@ -28,8 +29,8 @@
 //     folder where the file should be).
 // 10. emptyDir volumes are renamed <pod>-<volume> (podman 4.3 makes each a named volume of the
 //     volume's name, which pods with a volume of the same name would share).
-// 11. `$(VAR)` in command and args is expanded from the container's literal env values, as the
-//     kubelet does (podman 4.3 passes it through unexpanded).
+// 11. `$(VAR)` in env values (from the variables before it), command and args is expanded, as
+//     the kubelet does (podman 4.3 passes it through unexpanded).
 import path from 'node:path';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- Kubernetes objects are free-form JSON here */
@@ -190,16 +191,18 @@ export async function toKubePlay(
       container.imagePullPolicy = 'Never';
       if (container.command) container.command = container.command.map(rewrite);
       if (container.args) container.args = container.args.map(rewrite);
+      // Rule 11 needs the values in order: a variable sees only those before it.
+      const literalEnv: Record<string, string> = {};
       for (const env of container.env ?? []) {
-        if (env.value !== undefined) env.value = rewrite(env.value);
+        if (env.value !== undefined) env.value = expandVars(rewrite(env.value), literalEnv);
         // Rule 4.
-        if (env.valueFrom?.fieldRef?.fieldPath === 'status.podIP') {
+        const field = env.valueFrom?.fieldRef?.fieldPath;
+        if (field === 'status.podIP' || field === 'metadata.name') {
           delete env.valueFrom;
-          env.value = '127.0.0.1';
+          env.value = field === 'status.podIP' ? '127.0.0.1' : podName;
         }
+        if (env.value !== undefined) literalEnv[env.name] = env.value;
       }
-      // Rule 11.
-      const literalEnv = Object.fromEntries((container.env ?? []).filter((e: any) => e.value !== undefined).map((e: any) => [e.name, e.value]));
       if (container.command) container.command = container.command.map((c: string) => expandVars(c, literalEnv));
       if (container.args) container.args = container.args.map((a: string) => expandVars(a, literalEnv));
     }

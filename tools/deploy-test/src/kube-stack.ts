@@ -23,6 +23,9 @@ export interface KubeStack {
   logs(pod: string, container: string): Promise<string>;
   /** podman's state of every container (`<pod>-<container>` -> e.g. running, exited). */
   containerStates(): Promise<Record<string, string>>;
+  /** Stops a pod as the kubelet would: SIGTERM to every container, SIGKILL after 15 s. */
+  stopPod(pod: string): Promise<void>;
+  exitCode(pod: string, container: string): Promise<number>;
   down(): Promise<void>;
 }
 
@@ -77,7 +80,7 @@ export async function startKubeStack(nextcloud: FakeNextcloud): Promise<KubeStac
   const signalingImage = await buildAppImage('signaling', base);
   const proxyImage = await buildAppImage('mcu-proxy', base);
   const debianImage = await buildComposeDebianImage(base);
-  const etcdImage = await buildDebianPackageImage(base, 'etcd-server etcd-client', 'talk-etcd');
+  const etcdImage = await buildDebianPackageImage(base, 'etcd-server', 'talk-etcd');
 
   const rendered = await renderKustomization(STACK_DIR);
   const dir = mkdtempSync(path.join(tmpdir(), 'deploy-test-kube-'));
@@ -133,6 +136,10 @@ export async function startKubeStack(nextcloud: FakeNextcloud): Promise<KubeStac
       const result = await podman(['logs', `${pod}-${container}`]);
       return result.stdout + result.stderr;
     },
+    stopPod: async (pod) => {
+      await podmanOk(['pod', 'stop', '--time=15', pod], 60_000);
+    },
+    exitCode: async (pod, container) => Number((await podmanOk(['container', 'inspect', '--format', '{{.State.ExitCode}}', `${pod}-${container}`])).trim()),
     containerStates: async () => {
       const names = play.pods.flatMap((pod) => pod.spec.containers.map((c: { name: string }) => `${pod.metadata.name}-${c.name}`));
       const out = await podmanOk(['container', 'inspect', '--format', '{{.Name}} {{.State.Status}}', ...names]);
