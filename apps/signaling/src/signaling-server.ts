@@ -10,7 +10,7 @@ import { Capabilities } from './backend/capabilities';
 import { HelloV2TokenVerifier } from './backend/hello-v2-verifier';
 import { signalingV3Rewriter } from './backend/signaling-v3-url';
 import { ClusterAnswers } from './cluster/cluster-answers';
-import { ClusterNode, clusterInternalSessions } from './cluster/cluster-node';
+import { ClusterNode, clusterInternalSessions, type ClusterNodeOptions } from './cluster/cluster-node';
 import type { ServerConfig } from './config';
 import { sendJson } from './http/http-routes';
 import { SignalingHttpServer } from './http/signaling-http-server';
@@ -80,8 +80,8 @@ export interface SignalingServerOptions {
   federationReconnect?: { initialMs: number; maxMs: number };
   /** Bounds of a federation connection's queues (default 1,024 messages / 1 MiB waiting, 2 MiB unsent). */
   federationBudget?: FederationBudget;
-  /** gRPC deadline override for tests (upstream: LookupResumeId 5 s). */
-  cluster?: { lookupResumeIdTimeoutMs?: number };
+  /** gRPC overrides for tests (upstream: LookupResumeId 5 s; retries towards a peer not up yet 1 s). */
+  cluster?: Pick<ClusterNodeOptions, 'lookupResumeIdTimeoutMs' | 'peerRetry'>;
   /** NATS timing overrides for tests (defaults: first connection 1 s → 8 s, reconnect every 1 s). */
   bus?: { connectBackoff?: { initialMs: number; maxMs: number }; reconnectWaitMs?: number };
   /** GeoIP database refresh interval and retry delays (tests shorten upstream's 24 h and 1 s → 5 min). */
@@ -195,7 +195,7 @@ export class SignalingServer {
         : undefined;
     if (this.etcdBackends) this.#shutdown.add('etcd backends', () => this.etcdBackends?.stop());
     // gRPC mesh (`[grpc]`): the hub and the room handler ask peers; peers exist after start().
-    this.cluster = ClusterNode.configured(config) ? new ClusterNode({ config, version: SERVER_VERSION, registry: this.registry, log: opts.log, lookupResumeIdTimeoutMs: opts.cluster?.lookupResumeIdTimeoutMs }) : undefined;
+    this.cluster = ClusterNode.configured(config) ? new ClusterNode({ config, version: SERVER_VERSION, registry: this.registry, log: opts.log, ...opts.cluster }) : undefined;
     this.hub = new Hub({
       version: SERVER_VERSION,
       features: this.features,

@@ -1,4 +1,4 @@
-import { freePort, startNatsServer, TestClient, type ManagedProcess } from '@talk-signaling/testing';
+import { freePort, startNatsServer, TestClient, waitFor, type ManagedProcess } from '@talk-signaling/testing';
 import { startFakeNextcloud, type FakeNextcloud } from '@talk-signaling/fake-nextcloud';
 import { startTestSetup, type TestSetup, type TestSetupOptions } from './test-server';
 
@@ -63,7 +63,12 @@ export async function startTestCluster(opts: TestClusterOptions = {}): Promise<T
       nextcloud,
       natsUrl: nats.url,
       port,
-      serverOptions: { bus: { reconnectWaitMs: TEST_RECONNECT_WAIT_MS, connectBackoff: { initialMs: 100, maxMs: 400 } }, ...serverOptions },
+      serverOptions: {
+        bus: { reconnectWaitMs: TEST_RECONNECT_WAIT_MS, connectBackoff: { initialMs: 100, maxMs: 400 } },
+        // A node started before its peers retries them soon (see peersReachable).
+        cluster: { peerRetry: { initialReconnectMs: 50, selfCheckRetryMs: { initial: 50, max: 400 } } },
+        ...serverOptions,
+      },
     });
   const started = await Promise.allSettled(Array.from({ length: count }, (_, i) => startNodeOn(i)));
   const nodes = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
@@ -78,6 +83,22 @@ export async function startTestCluster(opts: TestClusterOptions = {}): Promise<T
   if (failed) {
     await stop();
     throw failed.reason;
+  }
+  // A node skips a peer whose connection attempt failed (e.g. it started first) until gRPC has
+  // reconnected: scenarios start once every node reaches every other one.
+  const peersReachable = async (): Promise<void> => {
+    if (!grpc) return;
+    // Each peer has answered GetServerId (its version is known) and is not down since.
+    await waitFor(() => nodes.every((n) => n.server.cluster?.peers?.peers().filter((p) => p.version !== '' && p.reachable).length === count - 1), {
+      timeout: 15_000,
+      name: 'every node reaching its gRPC peers',
+    });
+  };
+  try {
+    await peersReachable();
+  } catch (err) {
+    await stop();
+    throw err;
   }
   const user = async (node: TestSetup, userid: string, clients: TestClient[]): Promise<ClusterUser> => {
     const client = await TestClient.connect(node.wsUrl);
@@ -113,6 +134,7 @@ export async function startTestCluster(opts: TestClusterOptions = {}): Promise<T
     const node = await startNodeOn(i, Number(new URL(old.baseUrl).port));
     stopped.delete(old);
     nodes[i] = node;
+    await peersReachable();
     return node;
   };
   return { nats, nextcloud, nodes, user, pair, stopNode, startNode, stop };

@@ -1,4 +1,4 @@
-import { ClusterPeers, ClusterServer, EtcdClient, GRPC_TIMEOUTS, createGrpcMetrics, createServerId, type ClusterHandlers, type ClusterPeer, type GrpcMetrics, type ProxySessionClient } from '@talk-signaling/cluster';
+import { ClusterPeers, ClusterServer, EtcdClient, GRPC_TIMEOUTS, createGrpcMetrics, createServerId, type ClusterHandlers, type ClusterPeer, type ClusterPeersOptions, type GrpcMetrics, type ProxySessionClient } from '@talk-signaling/cluster';
 import type { Logger } from '@talk-signaling/runtime';
 import type { Registry } from 'prom-client';
 import type { ServerConfig } from '../config';
@@ -16,6 +16,8 @@ export interface ClusterNodeOptions {
   log: Logger;
   /** Tests: LookupResumeId deadline (default upstream's 5 s). */
   lookupResumeIdTimeoutMs?: number;
+  /** Tests: retry delays towards a peer that is not up yet (defaults: see ClusterPeersOptions). */
+  peerRetry?: Pick<ClusterPeersOptions, 'selfCheckRetryMs' | 'initialReconnectMs'>;
 }
 
 /** Deadline of the lookups made while a client waits (upstream: 1 s for counts and room sessions). */
@@ -73,7 +75,7 @@ export class ClusterNode implements HubCluster, RoomCluster, RemoteRoomSessions 
     }
     if (config.grpc.targettype === 'etcd') this.#etcd = await EtcdClient.create(config.etcd, log.child({ component: 'etcd' }));
     if (this.#stopped) return;
-    this.#peers = new ClusterPeers({ grpc: config.grpc, serverId: this.serverId, version, etcd: this.#etcd, logger: grpcLog, metrics: this.#metrics });
+    this.#peers = new ClusterPeers({ grpc: config.grpc, serverId: this.serverId, version, etcd: this.#etcd, logger: grpcLog, metrics: this.#metrics, ...this.#options.peerRetry });
   }
 
   async remoteSessionCount(backendUrl: string): Promise<number> {

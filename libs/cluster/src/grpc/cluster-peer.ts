@@ -59,11 +59,13 @@ export class ClusterPeer extends EventEmitter<ClusterPeerEvents> {
   /**
    * @param target `host:port` as configured.
    * @param ip set for DNS discovery: connect to this address, verify TLS against the target's host name.
+   * @param initialReconnectMs first delay after a failed connection attempt (tests; default gRPC's 1 s).
    */
-  constructor(readonly target: string, credentials: ChannelCredentials, readonly ip?: string, metrics?: GrpcMetrics) {
+  constructor(readonly target: string, credentials: ChannelCredentials, readonly ip?: string, metrics?: GrpcMetrics, initialReconnectMs?: number) {
     super();
     this.#metrics = metrics;
     const options: ChannelOptions = { 'grpc.max_reconnect_backoff_ms': MAX_RECONNECT_BACKOFF_MS };
+    if (initialReconnectMs !== undefined) options['grpc.initial_reconnect_backoff_ms'] = initialReconnectMs;
     let address = target;
     if (ip !== undefined) {
       const { host, port } = splitHostPort(target);

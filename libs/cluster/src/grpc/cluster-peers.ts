@@ -32,6 +32,8 @@ export interface ClusterPeersOptions {
   dnsIntervalMs?: number;
   /** Self-check retry delays (default 1 s doubling to 8 s, upstream). */
   selfCheckRetryMs?: { initial: number; max: number };
+  /** Tests: first reconnect delay after a failed connection attempt (default gRPC's 1 s). */
+  initialReconnectMs?: number;
 }
 
 export interface ClusterPeersEvents {
@@ -299,7 +301,7 @@ export class ClusterPeers extends EventEmitter<ClusterPeersEvents> {
   #addPeer(target: string, ip: string | undefined): void {
     const entry = this.#targets.get(target);
     if (entry === undefined) return;
-    const peer = new ClusterPeer(target, this.#credentials.credentials, ip, this.#options.metrics);
+    const peer = new ClusterPeer(target, this.#credentials.credentials, ip, this.#options.metrics, this.#options.initialReconnectMs);
     entry.peers.push(peer);
     this.#logger.info({ target: peer.label }, 'adding gRPC target');
     // Once per change, not per call: lookups skip a down peer without a word (see #logCallError).
