@@ -1,7 +1,7 @@
 import { TestClient, waitFor } from '@talk-signaling/testing';
 import { silentLogger } from '@talk-signaling/runtime';
 import { DialoutRegistry } from '../src/internal/dialout-registry';
-import { INTERNAL_SECRET, allNodes, nodeOf, onDifferentNodes, startTestSetup, type TestSetup } from './test-server';
+import { INTERNAL_SECRET, allNodes, busesFlushed, nodeOf, onDifferentNodes, startTestSetup, type TestSetup } from './test-server';
 
 jest.setTimeout(20_000);
 
@@ -43,13 +43,14 @@ describe('internal clients, virtual sessions and dialout', () => {
     return client;
   }
 
-  /** A user in `roomid`, with its own join event consumed. */
+  /** A user in `roomid`, with its own join event consumed (and its announcement to other nodes on its way). */
   async function userInRoom(userid: string, roomid = 'room-1') {
     const client = await connect();
     const reply = await client.hello({ url: setup.nextcloud.backendUrl, params: setup.nextcloud.addUser(userid) });
     await client.next('welcome');
     await client.joinRoom(roomid, `nc-${userid}`);
     await client.waitForMessage((m) => m.type === 'event' && m.event.type === 'join');
+    await busesFlushed(setup);
     return { client, sessionid: reply.hello.sessionid as string };
   }
 

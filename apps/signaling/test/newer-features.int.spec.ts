@@ -1,5 +1,5 @@
 import { TestClient } from '@talk-signaling/testing';
-import { INTERNAL_SECRET, startTestSetup, type TestSetup } from './test-server';
+import { INTERNAL_SECRET, busesFlushed, startTestSetup, type TestSetup } from './test-server';
 
 jest.setTimeout(20_000);
 
@@ -25,13 +25,18 @@ describe('newer protocol features', () => {
     await client.next('welcome');
     setup.nextcloud.setRoom(roomid, {});
     expect((await client.joinRoom(roomid, `nc-${userid}`)).type).toBe('room');
-    return { client, sessionid: reply.hello.sessionid as string };
+    const sessionid = reply.hello.sessionid as string;
+    // Its own join comes first; once it is there, the announcement to the other nodes is on its way.
+    const ownJoin = await client.waitForMessage((m) => m.type === 'event' && m.event.type === 'join');
+    expect(ownJoin.event.join.map((e: { sessionid: string }) => e.sessionid)).toEqual([sessionid]);
+    await busesFlushed(setup);
+    return { client, sessionid, ownJoin };
   }
 
-  /** Waits until every client has seen every other one join. */
+  /** Waits until every client has seen every other one join (its own join was seen by `member`). */
   async function allJoined(...members: { client: TestClient; sessionid: string }[]) {
     for (const m of members) {
-      const pending = new Set(members.map((o) => o.sessionid));
+      const pending = new Set(members.filter((o) => o !== m).map((o) => o.sessionid));
       while (pending.size > 0) {
         const ev = await m.client.waitForMessage((msg) => msg.type === 'event' && msg.event.type === 'join');
         for (const e of ev.event.join) pending.delete(e.sessionid);
@@ -64,8 +69,7 @@ describe('newer protocol features', () => {
 
   it('join-features: join entries carry the joiner\'s hello features', async () => {
     const a = await member('jf-a', 'jf', ['chat-relay', 'something-else']);
-    const ev = await a.client.waitForMessage((m) => m.type === 'event' && m.event.type === 'join');
-    expect(ev.event.join).toEqual([
+    expect(a.ownJoin.event.join).toEqual([
       { sessionid: a.sessionid, userid: 'jf-a', user: { displayname: 'jf-a' }, roomsessionid: 'nc-jf-a', features: ['chat-relay', 'something-else'] },
     ]);
     const b = await member('jf-b', 'jf');

@@ -38,6 +38,16 @@ export function allNodes(setup: TestSetup): { server: SignalingServer; baseUrl: 
 }
 
 /**
+ * On a cluster: waits until what every node has published so far reached nats-server — e.g. the
+ * `sessionjoined` announcement sent with a joiner's own join event. A node that starts hosting the
+ * room only later would otherwise get that announcement late and answer it with its members, a
+ * second `join` for them (as upstream does; clients tell joins apart by session id).
+ */
+export async function busesFlushed(setup: TestSetup): Promise<void> {
+  await Promise.all(allNodes(setup).map((n) => n.server.bus.flush()));
+}
+
+/**
  * A `message`/`control` as it arrives: one that crossed nodes also names its recipient (as
  * upstream). Specs written for one server compare it without.
  */
