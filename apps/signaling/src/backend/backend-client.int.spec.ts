@@ -43,7 +43,7 @@ async function startServer(handler: Handler) {
   };
 }
 
-function client(options: { timeoutMs?: number; connectionsPerHost?: number } = {}) {
+function client(options: { timeoutMs?: number; connectionsPerHost?: number; registry?: Registry } = {}) {
   return new BackendClient({
     timeoutMs: options.timeoutMs ?? 5_000,
     connectionsPerHost: options.connectionsPerHost ?? 8,
@@ -51,8 +51,14 @@ function client(options: { timeoutMs?: number; connectionsPerHost?: number } = {
     userAgent: 'test-agent',
     features: () => ['one', 'two'],
     log: silentLogger(),
-    registry: new Registry(),
+    registry: options.registry ?? new Registry(),
   });
+}
+
+/** `signaling_http_client_pool_connections` by host, as a scrape sees it. */
+async function poolGauge(registry: Registry): Promise<Record<string, number>> {
+  const metric = (await registry.getMetricsAsJSON()).find((m) => m.name === 'signaling_http_client_pool_connections');
+  return Object.fromEntries((metric?.values ?? []).map((v) => [String(v.labels['host']), v.value]));
 }
 
 async function reason(p: Promise<unknown>): Promise<string> {
@@ -134,9 +140,14 @@ describe('BackendClient (HTTP client for Nextcloud requests)', () => {
 
   it('uses at most connectionsperhost connections per host and queues the rest', async () => {
     const srv = await startServer((_req, _body, res) => setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end(ocs('done')), 20));
-    const c = client({ connectionsPerHost: 3 });
+    const registry = new Registry();
+    const c = client({ connectionsPerHost: 3, registry });
     cleanup.push(srv.close, () => c.close());
-    const answers = await Promise.all(Array.from({ length: 20 }, () => c.postJson(`${srv.url}/`, backend, {})));
+    const host = new URL(srv.url).host;
+    const pending = Promise.all(Array.from({ length: 20 }, () => c.postJson(`${srv.url}/`, backend, {})));
+    expect(await poolGauge(registry)).toEqual({ [host]: 20 }); // requests in flight, queued ones included
+    const answers = await pending;
+    expect(await poolGauge(registry)).toEqual({ [host]: 0 });
     expect(answers).toEqual(Array(20).fill('done'));
     expect(srv.stats.maxActive).toBeLessThanOrEqual(3);
     expect(srv.stats.connections).toBeLessThanOrEqual(3);
