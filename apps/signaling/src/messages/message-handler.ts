@@ -71,6 +71,8 @@ export class MessageHandler {
       case 'room': {
         const room = sender.room;
         if (!room) return;
+        // Receivers learn of a member who just joined before its room messages, as upstream.
+        room.flushEvents?.();
         this.#router.toRoom(room.id, room.backendId, { type, [type]: { sender: from, data: payload.data } });
         return;
       }

@@ -241,7 +241,7 @@ export class Room implements SessionRoom {
 
   /** Sends the pending batched join/leave events now, so that what is published next follows them. */
   flushEvents(): void {
-    if (!this.#closed) this.#flush();
+    this.#flushPending();
   }
 
   /**

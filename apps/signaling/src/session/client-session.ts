@@ -13,6 +13,8 @@ export interface SessionRoom {
   readonly backendId: string;
   /** The session's in-call flags changed (call metrics). */
   inCallChanged?(session: ClientSession): void;
+  /** Sends the room's gathered join/leave events now, so that what is published next follows them. */
+  flushEvents?(): void;
 }
 
 /**
