@@ -68,6 +68,9 @@ describe('MCU across signaling nodes (IsSessionInCall, sendoffer)', () => {
   async function member(node: TestSetup, userid: string, roomid: string): Promise<Member> {
     const m = await joinMember(node, userid, roomid);
     clients.push(m.client);
+    // The node's new subscriptions for the room have reached nats-server: what the other node
+    // publishes for the room next (e.g. Nextcloud's incall forwarded) reaches this member.
+    await node.server.bus.flush();
     return m;
   }
 
