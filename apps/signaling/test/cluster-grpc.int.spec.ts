@@ -24,6 +24,9 @@ describe('gRPC answers of a node ([grpc] listen)', () => {
     setup = await startTestSetup({ roomEventBatchMs: 5, timeouts: { resumeWindowMs: 50 }, extraConfig: '[grpc]\nlisten = 127.0.0.1:0' });
     setup.nextcloud.setRoom('room-g', {});
     peer = new ClusterPeer(`127.0.0.1:${setup.server.cluster!.port}`, credentials.createInsecure());
+    // Connected once with a generous deadline (a loaded machine may take longer than the 1 s
+    // GetServerId deadline to set the connection up); the calls below keep upstream's deadlines.
+    await peer.getServerId({ timeoutMs: 15_000 });
   });
   afterAll(async () => {
     peer?.close();
