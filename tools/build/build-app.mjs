@@ -1,6 +1,6 @@
 // Bundles one deployable (its src/main.ts plus the workspace libs it imports) into
-// dist/<projectRoot>/main.js. Third-party packages stay external: the container image
-// installs them with `npm ci --omit=dev`, so native/optional deps resolve as usual.
+// dist/<projectRoot>/main.js. Third-party packages stay external: deploy/stage-app.mjs puts
+// the ones main.js requires beside it in the image, so native/optional deps resolve as usual.
 import { build } from 'esbuild';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';

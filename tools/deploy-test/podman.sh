@@ -6,6 +6,8 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 cache="$(cd "$here/../.." && pwd)/.cache/deploy"
-mkdir -p "$cache/storage" "$cache/run"
+mkdir -p "$cache/storage" "$cache/run" "$cache/tmp"
+# Build scratch space and RUN --mount=type=cache folders (buildah puts them under TMPDIR).
+export TMPDIR="$cache/tmp"
 export CONTAINERS_CONF="$here/containers.conf"
 exec podman --root "$cache/storage" --runroot "$cache/run" --storage-driver overlay "$@"

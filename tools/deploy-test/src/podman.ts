@@ -51,8 +51,20 @@ export async function podmanOk(args: string[], timeoutMs = 60_000): Promise<stri
  * and then taken from the cache. The first build downloads Debian packages from the apt mirror.
  */
 export async function ensureBaseImage(): Promise<string> {
-  const result = await run(BASE_IMAGE_SH, [], { timeoutMs: 8 * 60_000 });
-  if (result.code !== 0) throw new Error(`make-base-image.sh exited ${result.code}\n${result.stderr.slice(-4000)}`);
+  return baseImage([]);
+}
+
+/**
+ * The base image plus the host's npm, laid out as in node:20-bookworm-slim (and the host's
+ * extra CA file, if its Node has one): the stand-in for building with APP_FROM=source.
+ */
+export async function ensureNpmBaseImage(): Promise<string> {
+  return baseImage(['--npm']);
+}
+
+async function baseImage(args: string[]): Promise<string> {
+  const result = await run(BASE_IMAGE_SH, args, { timeoutMs: 8 * 60_000 });
+  if (result.code !== 0) throw new Error(`make-base-image.sh ${args.join(' ')} exited ${result.code}\n${result.stderr.slice(-4000)}`);
   return result.stdout.trim().split('\n').pop()!;
 }
 
@@ -104,6 +116,49 @@ export async function buildAppImage(app: DeployApp, baseImage: string): Promise<
     5 * 60_000,
   );
   // Superseded layers of earlier runs would pile up in .cache/deploy otherwise.
+  await podman(['image', 'prune', '--force'], 60_000);
+  return image;
+}
+
+/** `podman build` of deploy/<app>/Dockerfile with APP_FROM=source on `npmBase`. */
+function buildFromSource(app: DeployApp, npmBase: string, extra: string[]): Promise<string> {
+  return podmanOk(
+    [
+      'build',
+      // npm ci fetches from the npm registry.
+      '--network=host',
+      '--format=docker',
+      `--file=deploy/${app}/Dockerfile`,
+      `--ignorefile=deploy/${app}/Dockerfile.dockerignore`,
+      `--build-arg=NODE_IMAGE=${npmBase}`,
+      // buildah 1.28 needs the default spelled out (docs/deployment.md, section 2).
+      '--build-arg=APP_FROM=source',
+      ...extra,
+      '.',
+    ],
+    10 * 60_000,
+  );
+}
+
+/**
+ * Builds and tags the Dockerfiles' "deps" stage (`npm ci` of the workspace manifests; the
+ * same in the three Dockerfiles, so one build serves them all). Untagged, its layer would go
+ * with the next `image prune` and every build would install again.
+ */
+export async function buildWorkspaceDepsImage(npmBase: string): Promise<string> {
+  const image = 'localhost/talk-workspace-deps:source';
+  await buildFromSource('signaling', npmBase, ['--target=deps', `--tag=${image}`]);
+  return image;
+}
+
+/**
+ * Builds deploy/<app>/Dockerfile the way users do: APP_FROM=source, so `npm ci`, the bundle
+ * and the staging run inside the build, on `npmBase` (ensureNpmBaseImage). After
+ * buildWorkspaceDepsImage the install comes from the layer cache.
+ */
+export async function buildAppImageFromSource(app: DeployApp, npmBase: string): Promise<string> {
+  const image = `localhost/talk-${app}:source`;
+  await buildFromSource(app, npmBase, [`--tag=${image}`]);
   await podman(['image', 'prune', '--force'], 60_000);
   return image;
 }
