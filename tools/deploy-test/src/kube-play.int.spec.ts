@@ -7,6 +7,7 @@
 // sidecar takes it out of the other's gRPC targets.
 import { TestClient, waitFor } from '@talk-signaling/testing';
 import { startFakeNextcloud, type FakeNextcloud } from '@talk-signaling/fake-nextcloud';
+import { expectMessageAcross, expectRoomMessage, helloUser, joinBoth, type DeployUser } from './cluster-checks';
 import { startKubeStack, type KubeStack } from './kube-stack';
 
 const SIGNALING = ['talk-signaling-0', 'talk-signaling-1'];
@@ -29,13 +30,8 @@ describe('deploy/stack/k8s with podman kube play', () => {
 
   const metrics = async (pod: string): Promise<string> => (await fetch(`${stack.url(pod, 'http')}metrics`)).text();
 
-  async function user(pod: string, userid: string): Promise<{ client: TestClient; sessionid: string; resumeid: string }> {
-    const client = await TestClient.connect(`${stack.url(pod, 'http').replace('http:', 'ws:')}spreed`);
-    clients.push(client);
-    await client.next('welcome');
-    const reply = await client.hello({ url: nextcloud.backendUrl, params: nextcloud.addUser(userid) });
-    return { client, sessionid: reply.hello.sessionid as string, resumeid: reply.hello.resumeid as string };
-  }
+  const user = (pod: string, userid: string): Promise<DeployUser> =>
+    helloUser(nextcloud, `${stack.url(pod, 'http').replace('http:', 'ws:')}spreed`, userid, clients);
 
   it('plays one pod per replica, each container running', async () => {
     expect(stack.play.pods.map((pod) => pod.metadata.name).sort()).toEqual(['talk-etcd-0', 'talk-janus-0', 'talk-mcu-proxy-0', 'talk-nats-0', 'talk-signaling-0', 'talk-signaling-1']);
@@ -77,40 +73,17 @@ describe('deploy/stack/k8s with podman kube play', () => {
   }, 200_000);
 
   it('delivers a session message from a client on one pod to a client on the other', async () => {
-    const alice = await user(SIGNALING[0]!, 'alice');
-    const bob = await user(SIGNALING[1]!, 'bob');
-    // Bob's subscription reaches NATS a moment after his hello; resend until it has.
-    const received = await waitFor(
-      async () => {
-        alice.client.send({ type: 'message', message: { recipient: { type: 'session', sessionid: bob.sessionid }, data: { hi: 'bob' } } });
-        return bob.client.waitForMessage((m) => m.type === 'message', 500).catch(() => undefined);
-      },
-      { timeout: 20_000, name: 'message from alice (pod 0) to bob (pod 1)' },
-    );
-    expect(received).toEqual({
-      type: 'message',
-      message: { sender: { type: 'session', sessionid: alice.sessionid, userid: 'alice' }, recipient: { type: 'session', sessionid: bob.sessionid }, data: { hi: 'bob' } },
-    });
+    await expectMessageAcross(await user(SIGNALING[0]!, 'alice'), await user(SIGNALING[1]!, 'bob'), { hi: 'bob' });
   });
 
   it('applies a backend room message posted to either pod to the members on both', async () => {
-    nextcloud.setRoom('kube-room', {});
     const dan = await user(SIGNALING[0]!, 'dan');
     const eve = await user(SIGNALING[1]!, 'eve');
-    const sawJoin = (sessionid: string) => (m: { type: string; event?: { join?: Array<{ sessionid: string }> } }) =>
-      m.type === 'event' && (m.event?.join ?? []).some((e) => e.sessionid === sessionid);
-    expect((await dan.client.joinRoom('kube-room', 'nc-dan')).type).toBe('room');
-    await dan.client.waitForMessage(sawJoin(dan.sessionid));
-    expect((await eve.client.joinRoom('kube-room', 'nc-eve')).type).toBe('room');
-    await dan.client.waitForMessage(sawJoin(eve.sessionid));
-
+    await joinBoth(nextcloud, 'kube-room', dan, eve);
     for (const pod of SIGNALING) {
       const res = await nextcloud.backendRequest(stack.url(pod, 'http'), 'kube-room', { type: 'message', message: { data: { via: pod } } });
       expect(res.status).toBe(200);
-      const expected = { type: 'event', event: { target: 'room', type: 'message', message: { roomid: 'kube-room', data: { via: pod } } } };
-      const isIt = (m: { type: string; event?: { type?: string } }) => m.type === 'event' && m.event?.type === 'message';
-      expect(await dan.client.waitForMessage(isIt)).toEqual(expected);
-      expect(await eve.client.waitForMessage(isIt)).toEqual(expected);
+      await expectRoomMessage([dan, eve], 'kube-room', { via: pod });
     }
   });
 

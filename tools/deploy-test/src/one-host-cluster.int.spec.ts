@@ -4,6 +4,7 @@
 // node in front. Clients connecting through nginx land on both nodes and behave as on one server.
 import { freePort, startNatsServer, TestClient, waitFor, createTestCa, type ManagedProcess } from '@talk-signaling/testing';
 import { checksum, newRandom, startFakeNextcloud, type FakeNextcloud } from '@talk-signaling/fake-nextcloud';
+import { expectMessageAcross, expectRoomMessage, helloUser, joinBoth, type DeployUser } from './cluster-checks';
 import { startSignalingProcess, type HostProcess } from './processes';
 import { httpsRequest, startReverseProxy, type RunningProxy } from './reverse-proxies';
 
@@ -59,30 +60,21 @@ afterAll(async () => {
 }, 30_000);
 
 /** A user connected through nginx; `node` is the index of the node that holds the session. */
-interface User {
-  client: TestClient;
-  userid: string;
-  sessionid: string;
-  resumeid: string;
+interface User extends DeployUser {
+  /** Index of the node that holds the session. */
   node: number;
 }
 
-async function connect(): Promise<TestClient> {
-  const client = await TestClient.connect(`${nginx.url.replace('https:', 'wss:')}spreed`, { ca });
-  clients.push(client);
-  await client.next('welcome');
-  return client;
-}
+const nginxWsUrl = (): string => `${nginx.url.replace('https:', 'wss:')}spreed`;
 
+/** A user connected through nginx, with the node it landed on. */
 async function user(userid: string): Promise<User> {
   const before = await Promise.all(nodes.map(sessionsOn));
-  const client = await connect();
-  const reply = await client.hello({ url: nextcloud.backendUrl, params: nextcloud.addUser(userid) });
-  expect(reply.type).toBe('hello');
+  const found = await helloUser(nextcloud, nginxWsUrl(), userid, clients, { ca });
   const after = await Promise.all(nodes.map(sessionsOn));
   const node = after.findIndex((count, i) => count === before[i]! + 1);
   expect(node).toBeGreaterThanOrEqual(0);
-  return { client, userid, sessionid: reply.hello.sessionid as string, resumeid: reply.hello.resumeid as string, node };
+  return { ...found, node };
 }
 
 /** Users through nginx until there is one on each node (nginx takes the nodes in turn). */
@@ -99,33 +91,12 @@ async function onePerNode(prefix: string): Promise<User[]> {
 describe('two nodes on one host behind nginx, one nats-server, gRPC between them', () => {
   it('spreads clients over both nodes; a client on one messages a client on the other', async () => {
     const [alice, bob] = await onePerNode('user');
-    // Bob's subscription reaches nats-server a moment after his hello: resend until it has.
-    const received = await waitFor(
-      async () => {
-        alice!.client.send({ type: 'message', message: { recipient: { type: 'session', sessionid: bob!.sessionid }, data: { hi: 'bob' } } });
-        return bob!.client.waitForMessage((m) => m.type === 'message', 500).catch(() => undefined);
-      },
-      { timeout: 20_000, name: 'message from the client on node 0 to the client on node 1' },
-    );
-    // Between nodes the message carries its recipient, as upstream's does.
-    expect(received.message).toEqual({
-      sender: { type: 'session', sessionid: alice!.sessionid, userid: alice!.userid },
-      recipient: { type: 'session', sessionid: bob!.sessionid },
-      data: { hi: 'bob' },
-    });
+    await expectMessageAcross(alice!, bob!, { hi: 'bob' });
   });
 
   it('shows joins across the nodes; a room message Nextcloud posts through nginx reaches members on both', async () => {
-    nextcloud.setRoom('one-host-room', {});
     const [dan, eve] = await onePerNode('member');
-    const sawJoin = (sessionid: string) => (m: { type: string; event?: { join?: Array<{ sessionid: string }> } }) =>
-      m.type === 'event' && (m.event?.join ?? []).some((e) => e.sessionid === sessionid);
-    expect((await dan!.client.joinRoom('one-host-room', 'nc-dan')).type).toBe('room');
-    await dan!.client.waitForMessage(sawJoin(dan!.sessionid));
-    expect((await eve!.client.joinRoom('one-host-room', 'nc-eve')).type).toBe('room');
-    await eve!.client.waitForMessage(sawJoin(dan!.sessionid));
-    await dan!.client.waitForMessage(sawJoin(eve!.sessionid));
-
+    await joinBoth(nextcloud, 'one-host-room', dan!, eve!);
     // Nextcloud knows one signaling URL (nginx); each request may land on either node.
     for (const round of [1, 2]) {
       const body = JSON.stringify({ type: 'message', message: { data: { round } } });
@@ -143,10 +114,7 @@ describe('two nodes on one host behind nginx, one nats-server, gRPC between them
         },
       });
       expect(posted.status).toBe(200);
-      const expected = { type: 'event', event: { target: 'room', type: 'message', message: { roomid: 'one-host-room', data: { round } } } };
-      const isIt = (m: { type: string; event?: { type?: string } }) => m.type === 'event' && m.event?.type === 'message';
-      expect(await dan!.client.waitForMessage(isIt)).toEqual(expected);
-      expect(await eve!.client.waitForMessage(isIt)).toEqual(expected);
+      await expectRoomMessage([dan!, eve!], 'one-host-room', { round });
     }
   });
 
@@ -157,7 +125,9 @@ describe('two nodes on one host behind nginx, one nats-server, gRPC between them
     // holds carol's session and one on the other (relayed there through gRPC, LookupResumeId).
     for (const round of [1, 2]) {
       carol!.client.close();
-      const again = await connect();
+      const again = await TestClient.connect(nginxWsUrl(), { ca });
+      clients.push(again);
+      await again.next('welcome');
       const reply = await again.resume(resumeid);
       expect(reply).toMatchObject({ type: 'hello', hello: { sessionid: carol!.sessionid, resumeid } });
       carol!.client = again;
