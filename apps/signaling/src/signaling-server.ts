@@ -1,5 +1,4 @@
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import type { WebSocket } from 'ws';
 import { ClientFeature, ServerFeature } from '@talk-signaling/protocol';
 import { createBus, createBusMetrics, type Bus } from '@talk-signaling/nats-bus';
 import { DEFAULT_STATS_ALLOWED, DEFAULT_TRUSTED_PROXIES, IpAllowList, ShutdownRegistry, type Logger } from '@talk-signaling/runtime';
@@ -368,7 +367,7 @@ export class SignalingServer {
       features: () => this.features.client,
       trustedProxies,
       log: opts.log.child({ component: 'http' }),
-      onWebSocket: (ws: WebSocket, req, ip) =>
+      onWebSocket: (ws, req, ip) =>
         this.hub.accept(ws, { ip, userAgent: String(req.headers['user-agent'] ?? 'unknown user agent'), country: this.geoip.country(ip) }),
     });
     this.#shutdown.add('http', () => this.http.close());

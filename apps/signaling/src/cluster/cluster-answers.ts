@@ -9,7 +9,6 @@ import type { RoomRegistry } from '../room/room-registry';
 import type { RoomSessionIndex } from '../room/room-session-index';
 import type { Room } from '../room/room';
 import { RelaySocket } from './relay-socket';
-import type { WebSocket } from 'ws';
 
 export interface ClusterAnswersDeps {
   hub: Pick<Hub, 'closeSession' | 'accept'>;
@@ -117,7 +116,7 @@ export class ClusterAnswers implements ClusterHandlers {
     }
     this.#deps.log.info({ sessionId, remoteAddr }, 'client relayed from another node');
     const socket = new RelaySocket(stream);
-    this.#deps.hub.accept(socket as unknown as WebSocket, { ip: remoteAddr, userAgent, country: country === '' ? undefined : country }, { welcome: false });
+    this.#deps.hub.accept(socket, { ip: remoteAddr, userAgent, country: country === '' ? undefined : country }, { welcome: false });
   }
 
   /** The room on each distinct backend of `backendUrls` (`''` = compat); undefined if a backend or room is unknown (upstream). */

@@ -1,44 +1,39 @@
-import { EventEmitter } from 'node:events';
 import type { ProxySessionStream } from '@talk-signaling/cluster';
-
-const OPEN = 1;
-const CLOSED = 3;
+import type { ClientSocket, SocketSink } from '../connection/client-socket';
 
 /**
- * The few `ws` WebSocket members `ClientConnection` uses, over the server side of a
- * `ProxySession` relay: a client connected to another node whose session lives here is handed
- * to the hub like any socket. Pings are answered at once with an empty payload (the gRPC stream
- * has its own liveness); there is no raw TCP socket (`_socket` is absent), so every frame goes
- * through {@link send}. Keep in step with what `ClientConnection` reads from `ws`
- * (`apps/signaling/test/cluster-grpc.int.spec.ts` runs a relayed client through it).
+ * The server side of a `ProxySession` relay as a {@link ClientSocket}: a client connected to
+ * another node whose session lives here is handed to the hub like any socket. Pings are answered
+ * at once with an empty payload (the gRPC stream has its own liveness); the stream bounds its
+ * own queue, so nothing counts as buffered here (`apps/signaling/test/cluster-grpc.int.spec.ts`
+ * runs a relayed client through it).
  */
-export class RelaySocket extends EventEmitter {
-  readonly extensions = '';
+export class RelaySocket implements ClientSocket {
   readonly bufferedAmount = 0;
   #open = true;
+  #sink: SocketSink | undefined;
   readonly #stream: ProxySessionStream;
 
   constructor(stream: ProxySessionStream) {
-    super();
     this.#stream = stream;
     stream.on('message', (message) => {
-      if (this.#open) this.emit('message', message, false);
+      if (this.#open) this.#sink?.onSocketText(message.toString(), message.length);
     });
     stream.on('close', () => this.#closed(1000));
   }
 
-  get readyState(): number {
-    return this.#open ? OPEN : CLOSED;
+  attach(sink: SocketSink): void {
+    this.#sink = sink;
   }
 
-  send(data: string | Buffer): void {
+  sendText(data: string | Buffer): void {
     if (this.#open) this.#stream.send(data);
   }
 
   ping(): void {
     // An empty payload: no round-trip time is recorded for a relayed client.
     queueMicrotask(() => {
-      if (this.#open) this.emit('pong', Buffer.alloc(0));
+      if (this.#open) this.#sink?.onSocketPong(Buffer.alloc(0));
     });
   }
 
@@ -54,6 +49,6 @@ export class RelaySocket extends EventEmitter {
   #closed(code: number): void {
     if (!this.#open) return;
     this.#open = false;
-    this.emit('close', code);
+    this.#sink?.onSocketClose(code);
   }
 }

@@ -2,10 +2,11 @@ import { existsSync, readFileSync, unlinkSync } from 'node:fs';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket } from 'ws';
 import { HEADER_FEATURES } from '@talk-signaling/protocol';
 import { clientIp, type IpAllowList, type Logger } from '@talk-signaling/runtime';
 import { HttpRoutes, sendJson, sendText } from './http-routes';
+import { acceptUpgrade } from '../websocket/handshake';
+import type { ServerWebSocket } from '../websocket/server-websocket';
 
 /** Inbound WebSocket frames above this size close the connection with 1009 (upstream: 64 KiB). */
 export const MAX_FRAME_BYTES = 64 * 1024;
@@ -17,7 +18,7 @@ export interface SignalingHttpServerOptions {
   trustedProxies: IpAllowList;
   log: Logger;
   /** Called with every accepted `/spreed` WebSocket. */
-  onWebSocket: (ws: WebSocket, req: IncomingMessage, ip: string) => void;
+  onWebSocket: (ws: ServerWebSocket, req: IncomingMessage, ip: string) => void;
 }
 
 export interface ListenSpec {
@@ -37,7 +38,6 @@ export interface ListenSpec {
 export class SignalingHttpServer {
   readonly routes = new HttpRoutes();
   readonly #opts: SignalingHttpServerOptions;
-  readonly #wss: WebSocketServer;
   readonly #servers: (http.Server | https.Server)[] = [];
   /** Sockets upgraded to WebSockets, so a shutdown can wait for their close handshakes. */
   readonly #upgraded = new Set<Duplex>();
@@ -47,10 +47,6 @@ export class SignalingHttpServer {
 
   constructor(opts: SignalingHttpServerOptions) {
     this.#opts = opts;
-    this.#wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false, clientTracking: false });
-    this.#wss.on('headers', (headers) => {
-      headers.push(`Server: ${opts.serverHeader}`, `${HEADER_FEATURES}: ${opts.features().join(', ')}`);
-    });
     this.routes.add('GET', '/health', (_req, res) => sendJson(res, 200, { status: 'ok' }));
     this.routes.add('GET', '/ready', (_req, res) =>
       this.#ready && !this.#draining
@@ -138,7 +134,6 @@ export class SignalingHttpServer {
           }),
       ),
     );
-    this.#wss.close();
   }
 
   #onRequest(req: IncomingMessage, res: ServerResponse): void {
@@ -179,9 +174,12 @@ export class SignalingHttpServer {
     }
     this.#upgraded.add(socket);
     socket.once('close', () => this.#upgraded.delete(socket));
-    this.#wss.handleUpgrade(req, socket, head, (ws) => {
-      this.#opts.onWebSocket(ws, req, clientIp(req, this.#opts.trustedProxies));
+    // No extensions (permessage-deflate stays off, as with ws before): frames are small JSON.
+    const ws = acceptUpgrade(req, socket, head, {
+      maxPayload: MAX_FRAME_BYTES,
+      extraHeaders: [`Server: ${this.#opts.serverHeader}`, `${HEADER_FEATURES}: ${this.#opts.features().join(', ')}`],
     });
+    if (ws !== undefined) this.#opts.onWebSocket(ws, req, clientIp(req, this.#opts.trustedProxies));
   }
 }
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ProxySessionClient } from '@talk-signaling/cluster';
-import type { WebSocket } from 'ws';
+import type { ClientSocket } from '../connection/client-socket';
 import {
   parseClientMessage,
   SignalingError,
@@ -160,13 +160,13 @@ export class Hub {
    * Takes over an upgraded WebSocket: welcome, hello timer, first ping. A client relayed from
    * another node (`welcome: false`) already got its welcome there.
    */
-  accept(ws: WebSocket, info: ConnectionInfo, opts: { welcome?: boolean } = {}): void {
+  accept(socket: ClientSocket, info: ConnectionInfo, opts: { welcome?: boolean } = {}): void {
     const handler: ConnectionHandler = {
       onText: (conn, text) => this.#onText(conn, text),
       onBinary: (conn) => conn.sendText(errorFrame(undefined, signalingError('invalid_format').toPayload())),
       onClose: (conn) => this.#onClose(conn),
     };
-    const conn = new ClientConnection(ws, info, handler, {
+    const conn = new ClientConnection(socket, info, handler, {
       log: this.#deps.log,
       maxBufferedBytes: this.#deps.maxBufferedBytes,
       onSlowConsumer: (bytes) => {
