@@ -25,14 +25,14 @@ export function isValidCloseCode(code: number): boolean {
   return (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999);
 }
 
-/** Payloads from this size on keep their framed copy (fan-out frames reach many sockets). */
-const FRAMED_CACHE_MIN = 4096;
+/** Framed copies of fan-out payloads, alive as long as the payload is. */
 const framedCache = new WeakMap<Buffer, Buffer>();
 
 /**
  * One unmasked, final text frame holding `payload`, as one buffer: header and payload go out in
- * one `socket.write` (no `writev`, no frame array). A large `Buffer` payload (a fan-out frame
- * shared by many receivers) is framed once and the framed copy reused.
+ * one `socket.write` (no `writev`, no frame array). A `Buffer` payload is a fan-out frame shared
+ * by many receivers (`delivery/frame-cache.ts`): it is framed once and the same framed buffer is
+ * written to every socket.
  */
 export function textFrame(payload: string | Buffer): Buffer {
   if (typeof payload === 'string') {
@@ -41,14 +41,11 @@ export function textFrame(payload: string | Buffer): Buffer {
     frame.write(payload, frame.length - length, length, 'utf8');
     return frame;
   }
-  const cacheable = payload.length >= FRAMED_CACHE_MIN;
-  if (cacheable) {
-    const cached = framedCache.get(payload);
-    if (cached !== undefined) return cached;
-  }
+  const cached = framedCache.get(payload);
+  if (cached !== undefined) return cached;
   const frame = allocFrame(Opcode.Text, payload.length);
   payload.copy(frame, frame.length - payload.length);
-  if (cacheable) framedCache.set(payload, frame);
+  framedCache.set(payload, frame);
   return frame;
 }
 

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { ClientSocket, SocketSink } from '../connection/client-socket';
 import { FrameParser, type FrameSink } from './frame-parser';
 import { Opcode, closeFrame, controlFrame, textFrame } from './frames';
+import { FrameQueue } from './write-coalescer';
 
 const OPEN = 0;
 const CLOSING = 1;
@@ -15,7 +16,8 @@ const MAX_PENDING_PONGS = 60;
 
 /**
  * The server end of one RFC 6455 connection on the raw socket of an HTTP upgrade: frames are
- * parsed straight off 'data' chunks ({@link FrameParser}) and written as one buffer per frame.
+ * parsed straight off 'data' chunks ({@link FrameParser}) and written as one buffer per frame,
+ * frames for the same socket in one event-loop turn coalesced ({@link FrameQueue}).
  * Close handshake as ws did it: a close frame from the peer is echoed (its code and reason) and
  * the socket ended; a close we start waits for the peer's frame, at most
  * {@link CLOSE_TIMEOUT_MS}; a protocol error sends its code and ends the socket at once. Pings
@@ -24,6 +26,7 @@ const MAX_PENDING_PONGS = 60;
 export class ServerWebSocket implements ClientSocket, FrameSink {
   readonly #socket: Duplex;
   readonly #parser: FrameParser;
+  readonly #queue: FrameQueue;
   #sink: SocketSink | undefined;
   #state = OPEN;
   #closeSent = false;
@@ -37,6 +40,7 @@ export class ServerWebSocket implements ClientSocket, FrameSink {
   constructor(socket: Duplex, head: Buffer, maxPayload: number) {
     this.#socket = socket;
     this.#parser = new FrameParser(this, maxPayload);
+    this.#queue = new FrameQueue(socket);
     const tcp = socket as Partial<Socket>;
     tcp.setTimeout?.(0);
     tcp.setNoDelay?.(true);
@@ -45,14 +49,17 @@ export class ServerWebSocket implements ClientSocket, FrameSink {
     socket.on('data', (chunk: Buffer) => this.#parser.push(chunk));
     socket.on('end', () => {
       this.#state = CLOSING;
+      this.#queue.flush();
       socket.end();
     });
     socket.on('error', () => {
       this.#state = CLOSING;
+      this.#queue.clear();
       socket.destroy();
     });
     socket.once('close', () => {
       this.#state = CLOSED;
+      this.#queue.clear();
       clearTimeout(this.#closeTimer);
       this.#parser.stop();
       this.#sink?.onSocketClose(this.#closeCode);
@@ -64,15 +71,15 @@ export class ServerWebSocket implements ClientSocket, FrameSink {
   }
 
   get bufferedAmount(): number {
-    return this.#socket.writableLength;
+    return this.#socket.writableLength + this.#queue.bytes;
   }
 
   sendText(payload: string | Buffer): void {
-    if (this.#state === OPEN) this.#socket.write(textFrame(payload));
+    if (this.#state === OPEN) this.#queue.push(textFrame(payload));
   }
 
   ping(payload: string): void {
-    if (this.#state === OPEN) this.#socket.write(controlFrame(Opcode.Ping, payload));
+    if (this.#state === OPEN) this.#queue.push(controlFrame(Opcode.Ping, payload));
   }
 
   close(code?: number, reason?: string | Buffer): void {
@@ -83,6 +90,7 @@ export class ServerWebSocket implements ClientSocket, FrameSink {
       return;
     }
     this.#state = CLOSING;
+    this.#queue.flush();
     this.#socket.write(closeFrame(code, reason));
     this.#closeSent = true;
     if (this.#closeReceived || this.#errored) this.#socket.end();
@@ -93,6 +101,7 @@ export class ServerWebSocket implements ClientSocket, FrameSink {
     if (this.#state === CLOSED) return;
     this.#state = CLOSING;
     this.#parser.stop();
+    this.#queue.clear();
     this.#socket.destroy();
   }
 
@@ -112,6 +121,8 @@ export class ServerWebSocket implements ClientSocket, FrameSink {
       return;
     }
     this.#pendingPongs++;
+    // Straight to the socket (a callback per pong): after the frames queued before it.
+    this.#queue.flush();
     this.#socket.write(controlFrame(Opcode.Pong, payload), () => this.#pendingPongs--);
   }
 
