@@ -36,11 +36,14 @@ export interface JanusOptions {
  */
 export async function startJanus(opts: JanusOptions = {}): Promise<ManagedProcess> {
   const tempDir = await mkdtemp(path.join(tmpdir(), 'talk-janus-'));
+  // Ready means *this* Janus answers: when its port was taken meanwhile (another test's
+  // Janus or proxy), something else may answer `info` there — its server name tells them apart.
+  const serverName = `talk-test-${path.basename(tempDir)}`;
   let port = 0;
   const launch = async (): Promise<Spawned> => {
-    await writeJanusConfig(tempDir, port, opts);
+    await writeJanusConfig(tempDir, port, serverName, opts);
     const child = new Spawned('janus', 'janus', ['-F', tempDir, '-C', path.join(tempDir, 'janus.jcfg'), '--disable-colors']);
-    await child.ready(() => janusInfoHasVideoRoom(`ws://127.0.0.1:${port}`), JANUS_READY_TIMEOUT_MS);
+    await child.ready(() => janusInfoHasVideoRoom(`ws://127.0.0.1:${port}`, serverName), JANUS_READY_TIMEOUT_MS);
     return child;
   };
 
@@ -72,14 +75,15 @@ function modulesExcept(folder: string, keep: string[]): string {
   return files.filter((f) => f.endsWith('.so') && !keep.includes(f)).join(',');
 }
 
-async function writeJanusConfig(dir: string, wsPort: number, opts: JanusOptions): Promise<void> {
+async function writeJanusConfig(dir: string, wsPort: number, serverName: string, opts: JanusOptions): Promise<void> {
   const janusJcfg = `general: {
   configs_folder = "${dir}"
   plugins_folder = "${JANUS_LIB_DIR}/plugins"
   transports_folder = "${JANUS_LIB_DIR}/transports"
   events_folder = "${JANUS_LIB_DIR}/events"
   loggers_folder = "${JANUS_LIB_DIR}/loggers"
-  debug_level = 4${opts.interface ? `\n  interface = "${opts.interface}"` : ''}
+  debug_level = 4
+  server_name = "${serverName}"${opts.interface ? `\n  interface = "${opts.interface}"` : ''}
 }
 media: {
   rtp_port_range = "${opts.rtpPortRange ?? DEFAULT_RTP_PORT_RANGE}"
@@ -118,8 +122,8 @@ admin: {
   await writeFile(path.join(dir, 'janus.plugin.videoroom.jcfg'), 'general: {\n}\n');
 }
 
-/** One `info` round trip; true when the server lists the VideoRoom plugin. */
-function janusInfoHasVideoRoom(url: string): Promise<boolean> {
+/** One `info` round trip; true when the server is `serverName` and lists the VideoRoom plugin. */
+function janusInfoHasVideoRoom(url: string, serverName: string): Promise<boolean> {
   return new Promise((resolve) => {
     const ws = new WebSocket(url, 'janus-protocol');
     const done = (value: boolean): void => {
@@ -134,8 +138,8 @@ function janusInfoHasVideoRoom(url: string): Promise<boolean> {
     ws.on('open', () => ws.send(JSON.stringify({ janus: 'info', transaction: 'ready-check' })));
     ws.on('message', (data) => {
       try {
-        const reply = JSON.parse(data.toString()) as { janus?: string; plugins?: Record<string, unknown> };
-        done(reply.janus === 'server_info' && reply.plugins?.['janus.plugin.videoroom'] !== undefined);
+        const reply = JSON.parse(data.toString()) as { janus?: string; 'server-name'?: string; plugins?: Record<string, unknown> };
+        done(reply.janus === 'server_info' && reply['server-name'] === serverName && reply.plugins?.['janus.plugin.videoroom'] !== undefined);
       } catch {
         done(false);
       }
