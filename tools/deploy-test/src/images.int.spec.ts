@@ -1,9 +1,9 @@
 // The container images of deploy/<app>/Dockerfile, built with podman/buildah on the local base
 // image (no registry) and run on the host network: the signaling image serves a real client,
 // the bench-client image puts a short load on the signaling container.
-import { TestClient } from '@talk-signaling/testing';
 import { startFakeNextcloud, type FakeNextcloud } from '@talk-signaling/fake-nextcloud';
 import { buildAppImage, ensureBaseImage, podman, podmanOk } from './podman';
+import { expectBenchLoad, expectHello, expectWelcome } from './container-checks';
 import { startSignalingContainer, type SignalingContainer } from './signaling-container';
 
 describe('container images', () => {
@@ -38,20 +38,11 @@ describe('container images', () => {
     });
 
     it('answers /api/v1/welcome', async () => {
-      const res = await fetch(`${signaling.baseUrl}api/v1/welcome`);
-      expect(res.status).toBe(200);
-      expect(await res.json()).toEqual({ 'nextcloud-spreed-signaling': 'Welcome', version: expect.any(String) });
+      await expectWelcome(signaling.baseUrl);
     });
 
     it('authenticates a hello through the Nextcloud on the host', async () => {
-      const client = await TestClient.connect(signaling.wsUrl);
-      try {
-        await client.next('welcome');
-        const reply = await client.hello({ url: nextcloud.backendUrl, params: nextcloud.addUser('container-user'), id: 'h1' });
-        expect(reply).toMatchObject({ id: 'h1', type: 'hello', hello: { version: '1.0', userid: 'container-user' } });
-      } finally {
-        client.close();
-      }
+      await expectHello(signaling.wsUrl, nextcloud, 'container-user');
     });
 
     it('passes its HEALTHCHECK', async () => {
@@ -64,19 +55,7 @@ describe('container images', () => {
 
   describe('bench-client image', () => {
     it('runs a short load against the signaling container and prints a consistent summary', async () => {
-      const result = await podman(
-        ['run', '--rm', '--network=host', benchImage,
-          '-addr', `127.0.0.1:${signaling.port}`, '-backend', nextcloud.backendUrl,
-          '-maxClients', '20', '-duration', '2s', '-interval', '1s', '-quiet'],
-        120_000,
-      );
-      expect(result.code).toBe(0);
-      const summaryLine = result.stdout.split('\n').find((line) => line.startsWith('{"type":"bench-summary"'));
-      expect(summaryLine).toBeDefined();
-      const summary = JSON.parse(summaryLine!);
-      expect(summary).toMatchObject({ scenario: 'messages', clients: 20, connected: 20, connectFailed: 0, lost: 0 });
-      expect(summary.sent).toBeGreaterThan(0);
-      expect(summary.recv).toBe(summary.sent);
+      await expectBenchLoad(benchImage, signaling.port, nextcloud, 20);
     });
   });
 

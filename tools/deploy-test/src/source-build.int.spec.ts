@@ -7,11 +7,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { freePort, TestClient, waitFor } from '@talk-signaling/testing';
+import { freePort, waitFor } from '@talk-signaling/testing';
 import { startFakeNextcloud, type FakeNextcloud } from '@talk-signaling/fake-nextcloud';
-import { buildAppImageFromSource, buildWorkspaceDepsImage, ensureNpmBaseImage, podman, podmanOk, startContainer, type Container } from './podman';
+import { buildAppImageFromSource, buildWorkspaceDepsImage, ensureNpmBaseImage, podmanOk, startContainer, type Container } from './podman';
 import { statusOf } from './processes';
 import { makeProxyTokenKey, mcuProxyConf } from './proxy-conf';
+import { expectBenchLoad, expectHello, expectWelcome } from './container-checks';
 import { startSignalingContainer, type SignalingContainer } from './signaling-container';
 
 describe('images built from source (APP_FROM=source)', () => {
@@ -46,20 +47,11 @@ describe('images built from source (APP_FROM=source)', () => {
     });
 
     it('answers /api/v1/welcome', async () => {
-      const res = await fetch(`${signaling.baseUrl}api/v1/welcome`);
-      expect(res.status).toBe(200);
-      expect(await res.json()).toEqual({ 'nextcloud-spreed-signaling': 'Welcome', version: expect.any(String) });
+      await expectWelcome(signaling.baseUrl);
     });
 
     it('authenticates a hello through the Nextcloud on the host', async () => {
-      const client = await TestClient.connect(signaling.wsUrl);
-      try {
-        await client.next('welcome');
-        const reply = await client.hello({ url: nextcloud.backendUrl, params: nextcloud.addUser('source-user'), id: 'h1' });
-        expect(reply).toMatchObject({ id: 'h1', type: 'hello', hello: { version: '1.0', userid: 'source-user' } });
-      } finally {
-        client.close();
-      }
+      await expectHello(signaling.wsUrl, nextcloud, 'source-user');
     });
   });
 
@@ -95,19 +87,7 @@ describe('images built from source (APP_FROM=source)', () => {
   describe('bench-client', () => {
     it('runs a short load against the signaling container built from source', async () => {
       const image = await buildAppImageFromSource('bench-client', npmBase);
-      const result = await podman(
-        ['run', '--rm', '--network=host', image,
-          '-addr', `127.0.0.1:${signaling.port}`, '-backend', nextcloud.backendUrl,
-          '-maxClients', '10', '-duration', '2s', '-interval', '1s', '-quiet'],
-        120_000,
-      );
-      expect(result.code).toBe(0);
-      const summaryLine = result.stdout.split('\n').find((line) => line.startsWith('{"type":"bench-summary"'));
-      expect(summaryLine).toBeDefined();
-      const summary = JSON.parse(summaryLine!);
-      expect(summary).toMatchObject({ clients: 10, connected: 10, connectFailed: 0, lost: 0 });
-      expect(summary.recv).toBe(summary.sent);
-      expect(summary.sent).toBeGreaterThan(0);
+      await expectBenchLoad(image, signaling.port, nextcloud, 10);
     }, 10 * 60_000);
   });
 });
