@@ -39,6 +39,7 @@ const TEXT = 1;
 const CONT = 0;
 const CLOSE = 8;
 const PING = 9;
+const PONG = 10;
 
 /**
  * A WebSocket client on a raw TCP socket: sends any bytes after the upgrade and collects the
@@ -220,6 +221,47 @@ describe('hostile WebSocket frames', () => {
     expect(raw.texts().find((m) => (m as { type: string }).type === 'hello')).toMatchObject({ id: 'h1', hello: { version: '1.0' } });
     raw.send(clientFrame(CLOSE, Buffer.from([0x03, 0xe8])));
     expect(await raw.closeCode()).toBe(1000);
+    await stillServed();
+  });
+
+  it('survives clients that reset an upgrade sent to another path (the 404 meets a reset socket)', async () => {
+    const url = new URL(setup.wsUrl);
+    const resets = Array.from({ length: 20 }, () =>
+      new Promise<void>((resolve) => {
+        const socket = net.connect(Number(url.port), url.hostname, () => {
+          socket.write(['GET /not-spreed HTTP/1.1', `Host: ${url.host}`, 'Upgrade: websocket', 'Connection: Upgrade', '', ''].join('\r\n'));
+          // Reset once the server has seen the request (its answer, or at once).
+          socket.once('data', () => socket.resetAndDestroy());
+          setImmediate(() => socket.resetAndDestroy());
+        });
+        socket.on('error', () => undefined);
+        socket.once('close', () => resolve());
+      }),
+    );
+    await Promise.all(resets);
+    const refused = await new Promise<string>((resolve) => {
+      const socket = net.connect(Number(url.port), url.hostname, () =>
+        socket.write(['GET /not-spreed HTTP/1.1', `Host: ${url.host}`, 'Upgrade: websocket', 'Connection: Upgrade', '', ''].join('\r\n')),
+      );
+      let text = '';
+      socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      socket.once('close', () => resolve(text));
+    });
+    expect(refused.split('\r\n')[0]).toBe('HTTP/1.1 404 Not Found');
+    await stillServed();
+  });
+
+  it('leaves the RTT metric alone for pongs it did not ask for (any payload a client makes up)', async () => {
+    const rttCount = async (): Promise<number> =>
+      (await setup.server.registry.getSingleMetric('signaling_client_rtt')!.get()).values
+        .filter((v) => (v as { metricName?: string }).metricName === 'signaling_client_rtt_count')
+        .reduce((sum, v) => sum + v.value, 0);
+    const before = await rttCount();
+    const raw = await RawClient.connect(setup);
+    for (const claim of ['1', '1e400', '-5', String((Date.now() + 60_000) * 1e6), 'not a time']) raw.send(clientFrame(PONG, claim));
+    raw.send(clientFrame(CLOSE, Buffer.from([0x03, 0xe8])));
+    expect(await raw.closeCode()).toBe(1000);
+    expect(await rttCount()).toBe(before);
     await stillServed();
   });
 });

@@ -40,4 +40,16 @@ describe('gathered joins and later room messages', () => {
     expect(seen[0].event.join.map((e: { sessionid: string }) => e.sessionid)).toEqual([a.sessionid, b.sessionid]);
     expect(seen[1].message).toMatchObject({ sender: { sessionid: b.sessionid }, data: { text: 'hi' } });
   });
+
+  it('a member receives the join of a sender before the sender’s direct message (e.g. a WebRTC offer)', async () => {
+    const c = await member('batch-c');
+    const d = await member('batch-d');
+    d.client.send({ type: 'message', message: { recipient: { type: 'session', sessionid: c.sessionid }, data: { offer: 1 } } });
+    await c.client.waitForMessage((m) => m.type === 'message');
+    const joinOfD = c.client.messages.findIndex((m) => m.type === 'event' && m.event.type === 'join' && m.event.join.some((e: { sessionid: string }) => e.sessionid === d.sessionid));
+    const offer = c.client.messages.findIndex((m) => m.type === 'message');
+    expect(joinOfD).toBeGreaterThanOrEqual(0);
+    expect(joinOfD).toBeLessThan(offer);
+    expect(c.client.messages[offer].message).toMatchObject({ sender: { sessionid: d.sessionid }, data: { offer: 1 } });
+  });
 });

@@ -25,6 +25,10 @@ const hosts = env('ETCD_ENDPOINTS').split(',').map((url) => url.trim()).filter(B
 const key = `${env('GRPC_PREFIX').replace(/\/+$/, '')}/${env('POD_NAME')}`;
 const value = JSON.stringify({ address: env('GRPC_ADDRESS') });
 const ttl = Number(process.env.LEASE_TTL || '15');
+if (!Number.isInteger(ttl) || ttl < 1) {
+  process.stderr.write(`grpc-register: LEASE_TTL must be a whole number of seconds >= 1, not ${JSON.stringify(process.env.LEASE_TTL)}\n`);
+  process.exit(2);
+}
 const RETRY_MS = 2000;
 const REVOKE_TIMEOUT_MS = 5000;
 

@@ -1,7 +1,7 @@
 // deploy/stack/k8s/grpc-register.js (the stack's gRPC registration sidecar) against a real etcd,
 // run by the host's Node: it keeps the pod's key on a lease, puts it again when etcd forgets the
 // lease, has it back after an etcd restart, and removes the key at once on SIGTERM.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { Etcd3 } from 'etcd3';
 import { startEtcd, waitFor, type ManagedProcess } from '@talk-signaling/testing';
@@ -83,5 +83,16 @@ describe('deploy/stack/k8s/grpc-register.js', () => {
     expect(await client.get(KEY).exec()).toMatchObject({ kvs: [] });
     expect(Number((await client.leaseClient.leaseTimeToLive({ ID: lease })).TTL)).toBe(-1);
     expect(output).toContain(`SIGTERM: lease revoked, ${KEY} removed`);
+  });
+
+  it('refuses a LEASE_TTL that is not a whole number of seconds ≥ 1 with exit code 2 and says why', () => {
+    for (const bad of ['0', '-3', '1.5', 'fifteen']) {
+      const run = spawnSync(process.execPath, [SCRIPT], {
+        env: { PATH: process.env.PATH, NODE_PATH: path.join(REPO_ROOT, 'node_modules'), ETCD_ENDPOINTS: etcd.url, GRPC_PREFIX: '/p', POD_NAME: 'x', GRPC_ADDRESS: 'y:1', LEASE_TTL: bad },
+        encoding: 'utf8',
+        timeout: 10_000,
+      });
+      expect([bad, run.status, run.stderr.trim()]).toEqual([bad, 2, `grpc-register: LEASE_TTL must be a whole number of seconds >= 1, not ${JSON.stringify(bad)}`]);
+    }
   });
 });

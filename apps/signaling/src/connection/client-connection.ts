@@ -38,6 +38,9 @@ export const CloseCode = {
 
 let nextConnectionId = 1;
 
+/** Pong payloads claiming a longer round trip are not ours (or not honest) and are ignored. */
+const MAX_RTT_MS = 60 * 60 * 1000;
+
 /**
  * One client connection: text frames in and out, liveness pings, a bounded write queue, over a
  * {@link ClientSocket} (our WebSocket, or a relay from another node).
@@ -101,8 +104,9 @@ export class ClientConnection implements SocketSink {
   onSocketPong(payload: Buffer): void {
     this.#deadline?.refresh();
     // Our pings carry the send time in ns (as upstream's): the round trip for the RTT metric.
-    const sentNs = Number(payload.toString('latin1'));
-    if (this.#traffic && sentNs > 0) this.#traffic.rtt(Date.now() - sentNs / 1e6);
+    // A client may send any pong: only a time from the last hour and not in the future counts.
+    const rttMs = Date.now() - Number(payload.toString('latin1')) / 1e6;
+    if (this.#traffic && rttMs >= 0 && rttMs < MAX_RTT_MS) this.#traffic.rtt(rttMs);
   }
 
   /** SocketSink */

@@ -5,7 +5,7 @@ import type { Duplex } from 'node:stream';
 import { HEADER_FEATURES } from '@talk-signaling/protocol';
 import { clientIp, type IpAllowList, type Logger } from '@talk-signaling/runtime';
 import { HttpRoutes, sendJson, sendText } from './http-routes';
-import { acceptUpgrade } from '../websocket/handshake';
+import { acceptUpgrade, refuseUpgrade } from '../websocket/handshake';
 import type { ServerWebSocket } from '../websocket/server-websocket';
 
 /** Inbound WebSocket frames above this size close the connection with 1009 (upstream: 64 KiB). */
@@ -169,7 +169,7 @@ export class SignalingHttpServer {
   #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const pathname = (req.url ?? '/').split('?', 1)[0]!;
     if (pathname !== '/spreed' || this.#draining) {
-      socket.end(`HTTP/1.1 ${this.#draining ? '503 Service Unavailable' : '404 Not Found'}\r\nConnection: close\r\n\r\n`);
+      refuseUpgrade(socket, this.#draining ? 503 : 404);
       return;
     }
     this.#upgraded.add(socket);

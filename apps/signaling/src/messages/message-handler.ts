@@ -47,6 +47,8 @@ export class MessageHandler {
         const target = this.#sessions.byPublicId(recipient.sessionid);
         if (target === sender) return;
         if (target && target.backend.id !== sender.backend.id) return; // never across backends
+        // A sender that just joined a room is announced to it before this reaches anyone.
+        sender.room?.flushJoinOf?.(sender);
         const body: Record<string, unknown> = { sender: from };
         if (target instanceof VirtualSession) {
           // The owning internal client gets it, addressed with the id it chose (1.8/1.10).

@@ -245,6 +245,15 @@ export class Room implements SessionRoom {
   }
 
   /**
+   * A member's direct message goes to its receiver at once; if that member's join is still
+   * gathered, the join goes first, so receivers know a sender before its messages (as upstream,
+   * which announces each join at once). Other members' messages do not cut the batch short.
+   */
+  flushJoinOf(session: ClientSession): void {
+    if (this.#pendingJoins.includes(session)) this.#flushPending();
+  }
+
+  /**
    * A client's change of the room's transient data: applied here at once (so a value that does
    * not fit is refused to the sender), then on the room's other nodes (upstream: a `transient`
    * backend room request on the room's backend subject). `ttlNs`: the client's TTL in ns.

@@ -15,6 +15,8 @@ export interface SessionRoom {
   inCallChanged?(session: ClientSession): void;
   /** Sends the room's gathered join/leave events now, so that what is published next follows them. */
   flushEvents?(): void;
+  /** {@link flushEvents} when `session`'s own join is among the gathered ones. */
+  flushJoinOf?(session: ClientSession): void;
 }
 
 /**

@@ -117,6 +117,26 @@ describe('FrameParser', () => {
     expect(parse(stream)).toEqual(expected);
   });
 
+  it('holds only the bytes that came for a frame whose header announces more (no 64 KiB reserved per stalled client)', () => {
+    const announced = frame({ opcode: TEXT, payload: 'x'.repeat(65_000) });
+    const header = announced.subarray(0, 8 + 1); // 16-bit length form: 4 header bytes, 4 mask bytes, 1 payload byte
+    const before = process.memoryUsage().arrayBuffers;
+    const parsers = Array.from({ length: 500 }, () => {
+      const parser = new FrameParser(recorder().sink, 65_536);
+      parser.push(Buffer.from(header));
+      return parser;
+    });
+    // Reserving the announced size would be 500 × 65,000 bytes (31 MiB).
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(4 * 1024 * 1024);
+    // The rest completes the message as usual.
+    const { sink, events } = recorder();
+    const parser = new FrameParser(sink, 65_536);
+    parser.push(Buffer.from(header));
+    parser.push(announced.subarray(header.length));
+    expect(events).toEqual([['text', 'x'.repeat(65_000)]]);
+    expect(parsers).toHaveLength(500);
+  });
+
   it('gives the same result whichever byte the stream is split at', () => {
     for (let cut = 1; cut < stream.length; cut++) expect([cut, parse(stream, [cut])]).toEqual([cut, expected]);
   });

@@ -33,8 +33,12 @@ export class FrameParser {
   readonly #maxPayload: number;
   /** The start of a frame header that did not fit in its chunk (< 14 bytes). */
   #head: Buffer | undefined;
-  /** The payload of a frame that did not fit in its chunk, being filled. */
-  #payload: Buffer | undefined;
+  /**
+   * The payload of a frame that did not fit in its chunk: copies of what has come so far (joined once complete, so a
+   * header announcing 64 KiB reserves nothing until the bytes arrive), and its announced size.
+   */
+  #payload: Buffer[] | undefined;
+  #payloadSize = 0;
   #filled = 0;
   /** Header of the frame in {@link #payload}. */
   #opcode = 0;
@@ -129,10 +133,9 @@ export class FrameParser {
       this.#complete(opcode, fin, payload);
       return start + size;
     }
-    // The payload continues in later chunks: collect it in a buffer of its own.
-    const payload = Buffer.allocUnsafe(size);
-    chunk.copy(payload, 0, start, length);
-    this.#payload = payload;
+    // The payload continues in later chunks: keep a copy of this part (a view would pin the chunk).
+    this.#payload = [Buffer.from(chunk.subarray(start, length))];
+    this.#payloadSize = size;
     this.#filled = length - start;
     this.#opcode = opcode;
     this.#fin = fin;
@@ -142,14 +145,15 @@ export class FrameParser {
 
   /** Adds `chunk` to the split payload; returns where the rest of the chunk starts, or -1 if all went in. */
   #fill(chunk: Buffer): number {
-    const payload = this.#payload!;
-    const wanted = payload.length - this.#filled;
+    const parts = this.#payload!;
+    const wanted = this.#payloadSize - this.#filled;
     if (chunk.length < wanted) {
-      chunk.copy(payload, this.#filled);
+      parts.push(Buffer.from(chunk));
       this.#filled += chunk.length;
       return -1;
     }
-    chunk.copy(payload, this.#filled, 0, wanted);
+    parts.push(chunk.subarray(0, wanted));
+    const payload = Buffer.concat(parts, this.#payloadSize);
     this.#payload = undefined;
     if (this.#mask !== 0) unmask(payload, this.#mask);
     this.#complete(this.#opcode, this.#fin, payload);

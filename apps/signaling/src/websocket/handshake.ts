@@ -78,6 +78,9 @@ export function switchingProtocols(accept: string, protocol: string | undefined,
 /** Refuses the upgrade with an HTTP error and closes the socket once it is written. */
 export function refuseUpgrade(socket: Duplex, status: number, message = STATUS_CODES[status] ?? '', headers: Record<string, string> = {}): void {
   const all: Record<string, string | number> = { Connection: 'close', 'Content-Type': 'text/html', 'Content-Length': Buffer.byteLength(message), ...headers };
+  // Node's HTTP server no longer listens for errors on an upgrade's socket: a peer that resets
+  // it now must not become an unhandled 'error' (which would end the process).
+  if (socket.listenerCount('error') === 0) socket.on('error', () => socket.destroy());
   socket.once('finish', () => socket.destroy());
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n${Object.entries(all)

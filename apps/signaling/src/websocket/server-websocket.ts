@@ -94,7 +94,8 @@ export class ServerWebSocket implements ClientSocket, FrameSink {
     this.#socket.write(closeFrame(code, reason));
     this.#closeSent = true;
     if (this.#closeReceived || this.#errored) this.#socket.end();
-    else this.#closeTimer = setTimeout(() => this.#socket.destroy(), CLOSE_TIMEOUT_MS);
+    // Either way a peer that never finishes its side (a half-open socket) is cut at the timeout.
+    this.#closeTimer = setTimeout(() => this.#socket.destroy(), CLOSE_TIMEOUT_MS);
   }
 
   terminate(): void {

@@ -176,6 +176,7 @@ export class JanusLink extends EventEmitter<JanusLinkEvents> {
           if (this.#conn === conn) this.#conn = undefined;
           await conn.close();
         }
+        if (this.#stopped) return; // stop() closed it meanwhile: no retry, nothing to warn about
         const delayMs = backoff.next();
         this.#log.warn({ err: (err as Error).message, url: this.#options.url, retryInMs: delayMs }, 'could not connect to janus, will retry');
         await new Promise<void>((resolve) => {
@@ -220,6 +221,7 @@ export class JanusLink extends EventEmitter<JanusLinkEvents> {
     try {
       await this.#establish(conn);
     } catch (err) {
+      if (this.#stopped) return;
       this.#log.warn({ err: (err as Error).message }, 'could not re-establish the janus session; reconnecting');
       conn.removeAllListeners();
       this.#conn = undefined;
