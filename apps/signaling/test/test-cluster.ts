@@ -41,6 +41,15 @@ export interface TestClusterOptions extends Omit<TestSetupOptions, 'natsUrl' | '
   nodeConfig?: (index: number) => string;
 }
 
+/** A node that could not start because its gRPC port was taken meanwhile. */
+function grpcPortTaken(result: PromiseSettledResult<unknown>): boolean {
+  if (result.status === 'fulfilled') return false;
+  for (let err: unknown = result.reason; err instanceof Error; err = err.cause) {
+    if (/EADDRINUSE/.test(err.message)) return true;
+  }
+  return false;
+}
+
 /** Reconnect quickly after a nats-server restart (production: every second). */
 const TEST_RECONNECT_WAIT_MS = 100;
 
@@ -53,7 +62,7 @@ export async function startTestCluster(opts: TestClusterOptions = {}): Promise<T
   const nats = await startNatsServer();
   const nextcloud = opts.nextcloud ?? (await startFakeNextcloud({ secret: 'test-backend-secret' }));
   const { nodes: count = 2, grpc = false, nodeConfig, serverOptions, nextcloud: _given, ...setupOptions } = opts;
-  const grpcPorts = grpc ? await Promise.all(Array.from({ length: count }, () => freePort())) : [];
+  let grpcPorts = grpc ? await Promise.all(Array.from({ length: count }, () => freePort())) : [];
   const grpcConfig = (i: number): string =>
     grpc ? ['[grpc]', `listen = 127.0.0.1:${grpcPorts[i]}`, `targets = ${grpcPorts.filter((_, j) => j !== i).map((p) => `127.0.0.1:${p}`).join(', ')}`].join('\n') : '';
   const startNodeOn = (i: number, port?: number): Promise<TestSetup> =>
@@ -70,7 +79,14 @@ export async function startTestCluster(opts: TestClusterOptions = {}): Promise<T
         ...serverOptions,
       },
     });
-  const started = await Promise.allSettled(Array.from({ length: count }, (_, i) => startNodeOn(i)));
+  let started = await Promise.allSettled(Array.from({ length: count }, (_, i) => startNodeOn(i)));
+  // A free port can be taken by another test process before the node binds it: start the
+  // cluster again on new gRPC ports (the HTTP ports are the nodes' own, picked at bind time).
+  for (let attempt = 1; attempt < 3 && started.some(grpcPortTaken); attempt++) {
+    await Promise.all(started.flatMap((r) => (r.status === 'fulfilled' ? [r.value.stop()] : [])));
+    grpcPorts = await Promise.all(Array.from({ length: count }, () => freePort()));
+    started = await Promise.allSettled(Array.from({ length: count }, (_, i) => startNodeOn(i)));
+  }
   const nodes = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
   /** Nodes stopped by `stopNode` and not started again (`stop()` skips them). */
   const stopped = new Set<TestSetup>();

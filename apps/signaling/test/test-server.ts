@@ -129,7 +129,16 @@ export async function startTestSetup(opts: TestSetupOptions = {}): Promise<TestS
     mcu: opts.mcu,
     ...opts.serverOptions,
   });
-  const [address] = await server.start();
+  let address: string | undefined;
+  try {
+    [address] = await server.start();
+  } catch (err) {
+    // What started before the failure (bus, listeners) must not keep the test process alive.
+    await server.stop();
+    if (!opts.nextcloud) await nextcloud.close();
+    await nextcloud2?.close();
+    throw err;
+  }
   return {
     server,
     nextcloud,
